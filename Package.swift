@@ -1,0 +1,53 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+/// Cohort: distributed hyperparameter search, weight-sharing NAS and federated
+/// training over Open MPI, on one tensor core over OpenBLAS.
+let package = Package(
+    name: "Cohort",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cohort", targets: ["CohortCLI"]),
+        .library(name: "CohortCluster", targets: ["CohortCluster"]),
+        .library(name: "CohortTensor", targets: ["CohortTensor"]),
+        .library(name: "CohortData", targets: ["CohortData"]),
+        .library(name: "CohortTune", targets: ["CohortTune"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: C libraries
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Layers
+        .target(name: "CohortCluster", dependencies: ["CMPI"]),
+        .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "CohortData", dependencies: [],
+                resources: [.copy("Resources/digits.csv.gz")]),
+        .target(name: "CohortTune", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
+        .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
+        .executableTarget(name: "cohort-conformance", dependencies: ["CohortConformance", "CohortCluster"]),
+
+        // MARK: Command line
+        .executableTarget(name: "CohortCLI", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CMPI", "COpenBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
+        .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
+        .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
+    ]
+)

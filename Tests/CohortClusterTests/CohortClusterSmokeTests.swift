@@ -1,0 +1,6 @@
+import XCTest
+@testable import CohortCluster
+
+final class CohortClusterSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

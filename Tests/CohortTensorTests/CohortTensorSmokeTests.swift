@@ -1,0 +1,6 @@
+import XCTest
+@testable import CohortTensor
+
+final class CohortTensorSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}
