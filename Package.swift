@@ -27,7 +27,7 @@ let package = Package(
         // MARK: Layers
         .target(name: "CohortCluster", dependencies: ["CMPI"]),
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "CohortData", dependencies: [],
+        .target(name: "CohortData", dependencies: ["CohortTensor"],
                 resources: [.copy("Resources/digits.csv.gz")]),
         .target(name: "CohortTune", dependencies: [
             "CohortCluster", "CohortTensor", "CohortData",
@@ -47,7 +47,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
-        .testTarget(name: "CohortDataTests", dependencies: ["CohortData"]),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
     ]
 )
