@@ -110,8 +110,9 @@ public enum JournalEvent: Equatable, Sendable {
 // MARK: Encoding
 
 extension JournalEvent {
-    /// Times are kept to the microsecond: enough, and lines stay short.
-    static func seconds(_ t: Double) -> JSONValue { .double((t * 1e6).rounded() / 1e6) }
+    /// Times keep full precision: a replay re-asks the scheduler at the journaled
+    /// time, and a rounded time could fall on the other side of a time limit.
+    static func seconds(_ t: Double) -> JSONValue { .double(t) }
 
     public var json: JSONValue {
         var m: [(key: String, value: JSONValue)] = [("event", .string(name))]
