@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortData", targets: ["CohortData"]),
         .library(name: "CohortTune", targets: ["CohortTune"]),
+        .library(name: "CohortFederated", targets: ["CohortFederated"]),
+        .library(name: "CohortNAS", targets: ["CohortNAS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,13 +36,20 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        .target(name: "CohortFederated", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+        ]),
+        .target(name: "CohortNAS", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+        ]),
+
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
         .executableTarget(name: "cohort-conformance", dependencies: ["CohortConformance", "CohortCluster"]),
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CMPI", "COpenBLAS",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortFederated", "CohortNAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,5 +58,7 @@ let package = Package(
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
+        .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
+        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),
     ]
 )
