@@ -44,11 +44,13 @@ public enum DatasetCatalog {
         case "digits":
             return try digits()
         case "fashion-mnist", "fashion_mnist", "fashionmnist":
-            return try MNISTDirectory.load(dataDirectory ?? fashionMNISTDirectory, name: "fashion-mnist",
-                                           classNames: fashionMNISTClassNames)
+            let directory = try defaultDirectory(fashionMNISTDirectory, given: dataDirectory, name: "fashion-mnist",
+                                                 hint: "install Debian's dataset-fashion-mnist (scripts/setup.sh)")
+            return try MNISTDirectory.load(directory, name: "fashion-mnist", classNames: fashionMNISTClassNames)
         case "mnist":
-            return try MNISTDirectory.load(dataDirectory ?? mnistDirectory, name: "mnist",
-                                           classNames: (0 ..< 10).map(String.init))
+            let directory = try defaultDirectory(mnistDirectory, given: dataDirectory, name: "mnist",
+                                                 hint: "download the four MNIST IDX files")
+            return try MNISTDirectory.load(directory, name: "mnist", classNames: (0 ..< 10).map(String.init))
         default:
             return try loadPath(name, relativeTo: dataDirectory)
         }
@@ -63,6 +65,17 @@ public enum DatasetCatalog {
     }
 
     // MARK: Paths
+
+    /// The given directory, or the default one if it exists, or an error that says how to
+    /// get the data.
+    private static func defaultDirectory(_ fallback: String, given: String?, name: String, hint: String) throws -> String {
+        if let given { return given }
+        guard DataFile.directoryExists(fallback) else {
+            throw DatasetError.invalidArgument(
+                "\(name): \(fallback) does not exist; \(hint) or give a data directory holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz")
+        }
+        return fallback
+    }
 
     private static func loadPath(_ name: String, relativeTo directory: String?) throws -> (train: Dataset, test: Dataset) {
         var candidates = [name]

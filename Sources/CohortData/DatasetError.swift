@@ -5,7 +5,7 @@ import Foundation
 /// Every case that concerns a file names that file, so a bad data directory ends with one
 /// message that says which file to look at and what is wrong with it.
 public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
-    /// The file does not exist.
+    /// The file or directory does not exist.
     case fileNotFound(path: String)
     /// The file exists but could not be read (permissions, a directory, an I/O error).
     case unreadable(path: String, reason: String)
@@ -35,7 +35,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible, L
     public var description: String {
         switch self {
         case let .fileNotFound(path):
-            return "\(path): no such file"
+            return "\(path): no such file or directory"
         case let .unreadable(path, reason):
             return "\(path): cannot be read (\(reason))"
         case let .unwritable(path, reason):

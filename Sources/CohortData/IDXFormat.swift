@@ -19,6 +19,13 @@ public enum IDXFormat {
         public var columns: Int
         /// `count * rows * columns` bytes, image after image, row-major.
         public var pixels: [UInt8]
+
+        public init(count: Int, rows: Int, columns: Int, pixels: [UInt8]) {
+            self.count = count
+            self.rows = rows
+            self.columns = columns
+            self.pixels = pixels
+        }
     }
 
     // MARK: Reading
