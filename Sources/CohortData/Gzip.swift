@@ -29,7 +29,9 @@ public enum Gzip {
         let tail = compressed.count - 4
         let sizeHint = Int(compressed[tail]) | Int(compressed[tail + 1]) << 8
             | Int(compressed[tail + 2]) << 16 | Int(compressed[tail + 3]) << 24
-        var output = [UInt8](repeating: 0, count: max(sizeHint, 1024))
+        // Deflate expands at most about 1032:1, which bounds the hint of a corrupt trailer.
+        let plausible = min(sizeHint, compressed.count * 1032)
+        var output = [UInt8](repeating: 0, count: max(plausible, 1024))
         var produced = 0
 
         var stream = z_stream()

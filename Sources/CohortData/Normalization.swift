@@ -52,40 +52,53 @@ public struct Normalization: Sendable, Equatable, Codable {
         let slots = perFeature ? width : 1
         var shift = [Float](repeating: 0, count: slots)
         var scale = [Float](repeating: 1, count: slots)
+        // Accumulate per feature position, sample by sample; a global method folds the
+        // positions together afterwards.
+        let samples = data.count
+        var sum = [Double](repeating: 0, count: width)
+        var low = [Float](repeating: .infinity, count: width)
+        var high = [Float](repeating: -.infinity, count: width)
         data.features.withUnsafeBufferPointer { values in
-            switch method {
-            case .standardizePerFeature, .standardizeGlobal:
-                var sum = [Double](repeating: 0, count: slots)
-                var squares = [Double](repeating: 0, count: slots)
-                for (position, value) in values.enumerated() {
-                    let slot = perFeature ? position % width : 0
-                    sum[slot] += Double(value)
+            for sample in 0 ..< samples {
+                let row = values.baseAddress! + sample * width
+                for f in 0 ..< width {
+                    let value = row[f]
+                    sum[f] += Double(value)
+                    low[f] = min(low[f], value)
+                    high[f] = max(high[f], value)
                 }
-                let samplesPerSlot = Double(values.count / slots)
-                let mean = sum.map { $0 / samplesPerSlot }
-                for (position, value) in values.enumerated() {
-                    let slot = perFeature ? position % width : 0
-                    let centred = Double(value) - mean[slot]
-                    squares[slot] += centred * centred
+            }
+        }
+        switch method {
+        case .standardizePerFeature, .standardizeGlobal:
+            let mean: [Double] = perFeature
+                ? sum.map { $0 / Double(samples) }
+                : [sum.reduce(0, +) / Double(samples * width)]
+            var squares = [Double](repeating: 0, count: width)
+            data.features.withUnsafeBufferPointer { values in
+                for sample in 0 ..< samples {
+                    let row = values.baseAddress! + sample * width
+                    for f in 0 ..< width {
+                        let centred = Double(row[f]) - mean[perFeature ? f : 0]
+                        squares[f] += centred * centred
+                    }
                 }
-                for slot in 0 ..< slots {
-                    let deviation = (squares[slot] / samplesPerSlot).squareRoot()
-                    shift[slot] = Float(mean[slot])
-                    scale[slot] = deviation > 1e-12 ? Float(1 / deviation) : 1
-                }
-            case .minMaxPerFeature, .minMaxGlobal:
-                var low = [Float](repeating: .infinity, count: slots)
-                var high = [Float](repeating: -.infinity, count: slots)
-                for (position, value) in values.enumerated() {
-                    let slot = perFeature ? position % width : 0
-                    low[slot] = min(low[slot], value)
-                    high[slot] = max(high[slot], value)
-                }
-                for slot in 0 ..< slots {
-                    let range = Double(high[slot]) - Double(low[slot])
-                    shift[slot] = low[slot]
-                    scale[slot] = range > 0 ? Float(1 / range) : 1
-                }
+            }
+            let variance: [Double] = perFeature
+                ? squares.map { $0 / Double(samples) }
+                : [squares.reduce(0, +) / Double(samples * width)]
+            for slot in 0 ..< slots {
+                let deviation = variance[slot].squareRoot()
+                shift[slot] = Float(mean[slot])
+                scale[slot] = deviation > 1e-12 ? Float(1 / deviation) : 1
+            }
+        case .minMaxPerFeature, .minMaxGlobal:
+            let lows = perFeature ? low : [low.min()!]
+            let highs = perFeature ? high : [high.max()!]
+            for slot in 0 ..< slots {
+                let range = Double(highs[slot]) - Double(lows[slot])
+                shift[slot] = lows[slot]
+                scale[slot] = range > 0 ? Float(1 / range) : 1
             }
         }
         return Normalization(method: method, shift: shift, scale: scale)

@@ -35,6 +35,21 @@ final class DigitsAndCatalogTests: XCTestCase {
         XCTAssertEqual((train.features + test.features).reduce(0, +), 561_718 / 16, accuracy: 0.05)
     }
 
+    func testDigitsStatisticsMatchAnIndependentComputation() throws {
+        // Reference values from NumPy over the same CSV (population standard deviation).
+        let digits = try EmbeddedDigits.load()
+        let perFeature = try Normalization.fit(.standardizePerFeature, on: digits)
+        XCTAssertEqual(perFeature.shift[0], 0)
+        XCTAssertEqual(perFeature.scale[0], 1, "pixel 0 is always blank")
+        XCTAssertEqual(perFeature.shift[1], 0.30383973, accuracy: 1e-6)
+        XCTAssertEqual(perFeature.shift[2], 5.20478575, accuracy: 1e-5)
+        XCTAssertEqual(1 / perFeature.scale[2], 4.75350317, accuracy: 1e-5)
+        XCTAssertEqual(1 / perFeature.scale[3], 4.24765948, accuracy: 1e-5)
+        let global = try Normalization.fit(.standardizeGlobal, on: digits)
+        XCTAssertEqual(global.shift[0], 4.88416458, accuracy: 1e-5)
+        XCTAssertEqual(1 / global.scale[0], 6.01678755, accuracy: 1e-5)
+    }
+
     func testUnknownNameAndMissingPathErrors() {
         XCTAssertEqual(datasetError { try DatasetCatalog.load(name: "cifar") }?.description,
                        "unknown dataset 'cifar': expected one of digits, fashion-mnist, mnist, a CSV file or a directory of IDX files")

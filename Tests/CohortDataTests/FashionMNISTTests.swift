@@ -54,5 +54,20 @@ final class FashionMNISTTests: XCTestCase {
         XCTAssertEqual(train.count, 60_000)
         print(String(format: "fashion-mnist load: train+test best %.3f s, median %.3f s; train alone %.3f s",
                      timings.min()!, timings.sorted()[2], trainSeconds))
+
+        // One epoch of shuffled batches of 128 copied into reused buffers.
+        var sampler = try MinibatchSampler(sampleCount: train.count, batchSize: 128, seed: 1)
+        let inputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: 128 * 784)
+        let targets = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 128)
+        defer { inputs.deallocate(); targets.deallocate() }
+        let epochStart = DispatchTime.now().uptimeNanoseconds
+        sampler.startEpoch(1)
+        var filled = 0
+        for batch in 0 ..< sampler.batchCount {
+            filled += train.fillBatch(sampler.batchIndices(batch), features: inputs, labels: targets)
+        }
+        let epochSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) / 1e9
+        XCTAssertEqual(filled, 60_000)
+        print(String(format: "fashion-mnist epoch of %d batches of 128: order + copies %.3f s", sampler.batchCount, epochSeconds))
     }
 }
