@@ -73,7 +73,9 @@ public struct MinibatchSampler: Sendable {
 
     // MARK: Epochs
 
-    /// Rewrites `order` in place for `epoch`; allocates nothing.
+    /// Rewrites `order` in place for `epoch`; allocates nothing as long as no batch slice
+    /// of the previous epoch is still held (a held slice shares the buffer, and Swift
+    /// would copy it before rewriting).
     public mutating func startEpoch(_ epoch: Int) {
         precondition(epoch >= 0, "epoch must be non-negative, got \(epoch)")
         self.epoch = epoch
