@@ -25,12 +25,14 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Layers
         .target(name: "CohortCluster", dependencies: ["CMPI"]),
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "CohortData", dependencies: ["CohortTensor"],
-                resources: [.copy("Resources/digits.csv.gz")]),
+        .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],
+                exclude: ["Resources"]),
         .target(name: "CohortTune", dependencies: [
             "CohortCluster", "CohortTensor", "CohortData",
             .product(name: "Yams", package: "Yams"),
