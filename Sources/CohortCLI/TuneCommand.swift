@@ -34,7 +34,24 @@ struct TuneCommand: ParsableCommand {
     @Flag(name: .long, help: "Write journal events without fsync (faster; survives a killed process, not a crashed machine).")
     var noFsync = false
 
+    @Flag(name: .long, help: "Check the journal in --out instead of running: every promotion legal, every job answered once.")
+    var audit = false
+
     func run() throws {
+        if audit {
+            guard let out else { throw ValidationError("--audit needs --out DIR") }
+            let violations: [JournalAudit.Violation]
+            do {
+                violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)))
+            } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode.failure
+            }
+            for v in violations { print(v) }
+            print(violations.isEmpty ? "journal of \(out): every decision legal, every job answered once" : "\(violations.count) violations")
+            if !violations.isEmpty { throw ExitCode.failure }
+            return
+        }
         let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
                                   progress: !quiet, syncJournal: !noFsync)
         do {

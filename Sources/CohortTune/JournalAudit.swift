@@ -165,3 +165,25 @@ public enum JournalAudit {
         return violations
     }
 }
+
+// MARK: Whole runs
+
+extension JournalAudit {
+    /// Audits a run directory: the legality rules above plus completeness, i.e. a
+    /// finished run answered every job it started exactly once.
+    public static func check(run: RunDirectory, catalog: TrainableCatalog = .standard) throws -> [Violation] {
+        let config = try TuneConfig.load(contentsOf: run.configURL, catalog: catalog)
+        let contents = try JournalContents.read(url: run.journalURL, space: config.space)
+        var violations = check(contents.events, spec: config.scheduler, mode: config.mode)
+        // Replaying through the scheduler must reproduce every decision.
+        do {
+            _ = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode)
+        } catch {
+            violations.append(Violation(line: 0, message: "\(error)"))
+        }
+        if case .end? = contents.events.last {} else {
+            violations.append(Violation(line: contents.events.count, message: "the journal does not end with an end event (the run was interrupted)"))
+        }
+        return violations
+    }
+}
