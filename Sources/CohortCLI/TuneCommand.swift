@@ -44,25 +44,17 @@ struct TuneCommand: ParsableCommand {
             do {
                 violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)))
             } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode.failure
+                throw TuneRunner.TuneInputError("\(error)")
             }
             for v in violations { print(v) }
-            print(violations.isEmpty ? "journal of \(out): every decision legal, every job answered once" : "\(violations.count) violations")
-            if !violations.isEmpty { throw ExitCode.failure }
+            if !violations.isEmpty { throw TuneRunner.TuneInputError("journal of \(out): \(violations.count) violations") }
+            print("journal of \(out): every decision legal, every job answered once")
             return
         }
         let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
                                   progress: !quiet, syncJournal: !noFsync)
-        do {
-            guard let outcome = try TuneRunner.run(options) else { return }
-            print(outcome.summary)
-            print("run directory: \(outcome.runDirectory.path)")
-        } catch is TuneRunner.WorkerExit {
-            throw ExitCode.failure
-        } catch {
-            FileHandle.standardError.write(Data(("error: " + "\(error)".replacingOccurrences(of: "\n", with: "\nerror: ") + "\n").utf8))
-            throw ExitCode.failure
-        }
+        guard let outcome = try TuneRunner.run(options) else { return }
+        print(outcome.summary)
+        print("run directory: \(outcome.runDirectory.path)")
     }
 }

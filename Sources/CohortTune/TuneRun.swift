@@ -63,7 +63,7 @@ public enum TuneRunner {
                            log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TuneOutcome? {
         if Cluster.isUnderMPI {
             if options.workers != nil {
-                throw TuneError.ranks("--workers is for runs without mpirun; under mpirun, -np N gives N-1 workers")
+                throw TuneInputError("--workers is for runs without mpirun; under mpirun, -np N gives N-1 workers")
             }
             let comm = try Cluster.world()
             defer { Cluster.finalize() }
@@ -80,15 +80,13 @@ public enum TuneRunner {
             let verdict: [String] = try comm.broadcast(message: comm.rank == 0 ? [failure == nil ? "ok" : "error", failure ?? "",
                                                                                   prepared?.config.sourceText ?? "", prepared?.run.url.path ?? ""] : nil,
                                                        root: 0)
-            guard verdict[0] == "ok" else {
-                if comm.rank == 0 { throw TuneError.io(verdict[1]) }
-                throw WorkerExit()
-            }
+            guard verdict[0] == "ok" else { throw TuneInputError(verdict[1]) }
             return try runRank(comm: comm, prepared: prepared, configText: verdict[2], runPath: verdict[3], options: options, catalog: catalog, log: log)
         }
         let workers = options.workers ?? 2
-        guard workers >= 1 else { throw TuneError.ranks("--workers must be at least 1, got \(workers)") }
-        let prepared = try prepare(options, catalog: catalog)
+        guard workers >= 1 else { throw TuneInputError("--workers must be at least 1, got \(workers)") }
+        let prepared: Prepared
+        do { prepared = try prepare(options, catalog: catalog) } catch { throw TuneInputError("\(error)") }
         let box = OutcomeBox()
         try LocalCommunicator.run(ranks: workers + 1) { comm in
             let outcome = try runRank(comm: comm, prepared: comm.rank == 0 ? prepared : nil, configText: prepared.config.sourceText,
@@ -98,9 +96,12 @@ public enum TuneRunner {
         return box.value
     }
 
-    /// Thrown on worker ranks when rank 0 rejected the input (rank 0 reports it).
-    public struct WorkerExit: Error, CustomStringConvertible {
-        public var description: String { "stopped: rank 0 rejected the input" }
+    /// Bad input (config, command line, run directory, rank count), raised
+    /// identically on every rank so that it is reported once.
+    public struct TuneInputError: UniformError {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+        public var description: String { message }
     }
 
     final class OutcomeBox: @unchecked Sendable {
