@@ -78,7 +78,7 @@ struct CohortCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: collectives and the tensor core.",
-        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self]
+        abstract: "Benchmarks: collectives, the tensor core, and schedulers on simulated clusters.",
+        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self]
     )
 }
