@@ -29,6 +29,11 @@ struct CohortCommand: ParsableCommand {
     }
 
     private static func exitReporting(_ error: Error) -> Never {
+        // A command that has already said why it failed only sets the status.
+        if let code = error as? ExitCode {
+            Cluster.finalize()
+            Foundation.exit(code.rawValue)
+        }
         let sameOnEveryRank = error is UniformError || error is ValidationError || isParseOrHelp(error)
         if sameOnEveryRank {
             if Cluster.launchRank == 0 {
@@ -79,6 +84,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: collectives, the tensor core, and schedulers on simulated clusters.",
-        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self]
+        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self, BenchAgreementCommand.self]
     )
 }
