@@ -201,7 +201,7 @@ public struct SimulatedCluster {
                 }
             }
         }
-        let end = coordinator.endEvent(now: now, reason: stoppedEarly ? stopReason : endReason)
+        let end = coordinator.endEvent(now: now, reason: stoppedEarly ? stopReason : coordinator.endReason(otherwise: endReason))
         try journal.append(end)
         guard case let .end(e) = end else { fatalError("endEvent returns .end") }
         return Outcome(coordinator: coordinator, end: e, busySeconds: coordinator.busySeconds, droppedJobs: dropped,

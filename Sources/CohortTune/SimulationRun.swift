@@ -61,7 +61,7 @@ extension TuneRunner {
                                       workers: spec.workers, time: 0)))
         let started = Date()
         let outcome = try SimulatedCluster(spec: spec, factory: factory)
-            .run(coordinator: FarmCoordinator(scheduler: config.makeScheduler(), mode: config.mode), journal: journal)
+            .run(coordinator: config.makeCoordinator(), journal: journal)
         try journal.flush()
         let wall = Date().timeIntervalSince(started)
 

@@ -137,7 +137,7 @@ public enum TuneRunner {
                 }
             }
             let contents = try JournalContents.read(url: run.journalURL, space: config.space)
-            let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode)
+            let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode, target: config.stopTarget)
             return Prepared(config: config, run: run, replay: replay, journalLength: contents.validLength)
         }
         guard let path = options.configPath else { throw TuneError.io("say which search to run with --config FILE (or --resume --out DIR)") }
@@ -173,7 +173,7 @@ public enum TuneRunner {
         } else {
             try run.create(configText: config.sourceText)
             journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal)
-            coordinator = FarmCoordinator(scheduler: config.makeScheduler(), mode: config.mode)
+            coordinator = config.makeCoordinator()
             try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
                                           workers: comm.size - 1, time: 0)))
         }
