@@ -55,11 +55,13 @@ public struct Scale: Equatable, Sendable {
         switch kind {
         case .linear:
             let step = Self.niceStep((domain.high - domain.low) / Double(Swift.max(1, count)))
-            var t = (domain.low / step).rounded(.up) * step
+            // Multiples of the step, cleaned of binary noise (3 x 0.2 = 0.6, not 0.6000000000000001).
+            var k = (domain.low / step).rounded(.up)
             var out: [Double] = []
-            while t <= domain.high + step * 1e-9 {
-                out.append(abs(t) < step * 1e-9 ? 0 : t)
-                t += step
+            while k * step <= domain.high + step * 1e-9 {
+                let t = k * step
+                out.append(abs(t) < step * 1e-9 ? 0 : Double(String(format: "%.12g", t))!)
+                k += 1
             }
             return out
         case .log:
