@@ -63,6 +63,8 @@ public struct Chart: Sendable {
     public var height = 380.0
     public var includeZeroX = false
     public var includeZeroY = false
+    /// Tick values for the x axis (default: round numbers).
+    public var xTicks: [Double]?
     /// Fixed domains override the ones fitted to the data.
     public var xDomain: (Double, Double)?
     public var yDomain: (Double, Double)?
@@ -97,7 +99,7 @@ public struct Chart: Sendable {
         let (x, y) = scales()
         c.text(f.left, 20, title, [("class", "chart-title"), ("font-size", "15"), ("font-weight", "600")])
         // Grid and ticks.
-        for t in x.ticks() {
+        for t in xTicks ?? x.ticks() {
             let px = x(t)
             c.line(px, f.top, px, f.bottom, [("stroke", "#e5e5e5")])
             c.text(px, f.bottom + 16, NumberFormat.short(t), [("class", "tick x-tick"), ("text-anchor", "middle"), ("font-size", "11")])

@@ -73,7 +73,10 @@ public struct ScalingReport: ReportRenderer {
                 times.legend.append(LegendEntry("\(name) (simulated)", color: color, dashed: true))
             }
         }
+        let workerCounts = Array(Set(allWorkers)).sorted()
         speedup.xDomain = (0, maxW * 1.05)
+        speedup.xTicks = workerCounts
+        times.xTicks = workerCounts
         speedup.yDomain = (0, Swift.max(maxW / minW, rows.compactMap(\.speedup).max() ?? 1) * 1.05)
         page.figure(speedup.svg(), caption: "Speedup in time to the target relative to the fewest workers; the dashed grey line is perfect linear scaling.")
         page.figure(times.svg(), caption: "Time until a fully trained result reached the target (log-log). Dashed: the simulated cluster's prediction for the same search.")

@@ -154,22 +154,29 @@ public struct TuneReport: ReportRenderer {
             let ra = byTrial[a]!.map(\.x).max()!, rb = byTrial[b]!.map(\.x).max()!
             return ra != rb ? ra < rb : a < b           // the furthest trials are drawn last, on top
         }
-        let single = ordered.filter { byTrial[$0]!.count == 1 }
-        let stride = Swift.max(1, Int((Double(single.count) / Double(maxPoints)).rounded(.up)))
-        let keepSingle = Set(single.enumerated().filter { $0.offset % stride == 0 }.map(\.element))
-        for t in ordered {
-            let pts = byTrial[t]!.sorted { $0.x < $1.x }
-            if pts.count == 1 && !keepSingle.contains(t) { continue }
-            let top = pts.last!.x
-            curves.series.append(Series(points: pts, color: color(top), style: pts.count == 1 ? .dots(2) : .line,
-                                        strokeWidth: 1.2, opacity: level(top) == levels.count - 1 ? 0.95 : 0.55,
-                                        cssClass: "trial-curve rung-\(level(top))", title: "trial \(t)", data: [("data-trial", String(t))]))
+        // Every trial that reached the top rung is drawn; the others, rung by highest
+        // rung, as a regular sample when there are more than `maxPoints` of them.
+        let topLevel = levels.last ?? 0
+        var drawnCurves = 0, sampledOut = 0
+        var byReach: [Double: [Int]] = [:]
+        for t in ordered { byReach[byTrial[t]!.map(\.x).max()!, default: []].append(t) }
+        let below = ordered.filter { byTrial[$0]!.map(\.x).max()! < topLevel }.count
+        let stride = Swift.max(1, Int((Double(below) / Double(maxPoints)).rounded(.up)))
+        for r in levels {
+            for (i, t) in (byReach[r] ?? []).enumerated() {
+                if r < topLevel && i % stride != 0 { sampledOut += 1; continue }
+                let pts = byTrial[t]!.sorted { $0.x < $1.x }
+                curves.series.append(Series(points: pts, color: color(r), style: pts.count == 1 ? .dots(2) : .line,
+                                            strokeWidth: 1.2, opacity: r == topLevel ? 0.95 : 0.55,
+                                            cssClass: "trial-curve rung-\(level(r))", title: "trial \(t)", data: [("data-trial", String(t))]))
+                drawnCurves += 1
+            }
         }
         for (i, r) in levels.enumerated() {
             curves.legend.append(LegendEntry("reached rung \(i) (\(NumberFormat.short(r)))", color: color(r)))
         }
         page.figure(curves.svg(), caption: "One line per trial through its results at each rung, coloured by the highest rung it reached. "
-                    + (keepSingle.count < single.count ? "Trials stopped at the first rung: \(keepSingle.count) of \(single.count) drawn (a regular sample)." : ""))
+                    + (sampledOut > 0 ? "\(drawnCurves) of \(ordered.count) trials drawn: all that reached the top rung and a regular sample of the rest (one in \(stride))." : ""))
 
         // MARK: Workers
         page.heading("Workers")
@@ -199,12 +206,22 @@ public struct TuneReport: ReportRenderer {
                     ? "The first \(drawn.count) of \(workers.count) workers; the chart below counts busy workers over time for all of them."
                     : "Each bar is one job, coloured by its rung; grey gaps are time a worker was idle (waiting for work or for the run to end).")
         if drawn.count < workers.count || workers.count > 8 {
-            var deltas: [(Double, Int)] = []
-            for s in spans { deltas.append((s.start, 1)); deltas.append((s.end, -1)) }
-            deltas.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            var n = 0
-            var pts: [(x: Double, y: Double)] = [(0, 0)]
-            for (t, d) in deltas { n += d; pts.append((t, Double(n))) }
+            // Busy workers at each moment, averaged over at most 600 slices of the run
+            // (a 500-worker run has hundreds of thousands of changes).
+            let slices = 600
+            let width = Swift.max(throughput.duration, 1e-9) / Double(slices)
+            var busyTime = Array(repeating: 0.0, count: slices)
+            for s in spans {
+                var a = s.start
+                while a < s.end {
+                    let k = Swift.min(slices - 1, Int(a / width))
+                    let b = Swift.min(s.end, Double(k + 1) * width)
+                    busyTime[k] += Swift.max(0, b - a)
+                    if b <= a { break }
+                    a = b
+                }
+            }
+            let pts: [(x: Double, y: Double)] = busyTime.enumerated().map { (Double($0.offset) * width, $0.element / width) }
             var occupancy = Chart(title: "Busy workers over time", xLabel: "time (\(unit))", yLabel: "busy workers", cssClass: "busy-workers")
             occupancy.series = [Series(points: pts, color: Palette.color(0), style: .step, cssClass: "busy-line")]
             occupancy.includeZeroY = true
@@ -228,7 +245,7 @@ public struct TuneReport: ReportRenderer {
             rows.append([NumberFormat.short(r), String(here.count), String(here.count - ok.count), String(promoted.count),
                          best.map { NumberFormat.short($0.1) } ?? "-", best.map { "t\($0.0)" } ?? "-"])
         }
-        page.table(header: ["resource", "results", "failed", "promoted on", "best \(config.metric)", "best trial"], rows: rows, cssClass: "rungs")
+        page.table(header: ["resource", "results", "failed", "promoted", "best \(config.metric)", "best trial"], rows: rows, cssClass: "rungs")
 
         page.heading("Top trials")
         struct Reached { var trial: Int; var resource: Double; var metric: Double }

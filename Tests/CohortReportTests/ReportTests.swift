@@ -100,7 +100,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("The first 2 of 5 workers"))
         XCTAssertEqual(count("class=\"row-label\"", in: html), 2)
         XCTAssertTrue(html.contains("class=\"chart busy-workers\""), "all workers' occupancy when the timeline is cut")
-        XCTAssertTrue(html.contains("Trials stopped at the first rung: "))
+        XCTAssertTrue(html.contains("trials drawn: all that reached the top rung and a regular sample of the rest"))
         XCTAssertTrue(html.contains("results are drawn (all at the top resource"))
     }
 
