@@ -13,7 +13,7 @@ public final class Tape {
 
     /// How layers behave on this tape.
     public let mode: Mode
-    /// False inside `withoutGradients` and always on an evaluation tape.
+    /// False inside `withoutGradients` and, by default, on an evaluation tape.
     public private(set) var isRecording: Bool
 
     typealias Backward = (Tape) -> Void
@@ -23,9 +23,11 @@ public final class Tape {
     /// only for the pass that zeroed them.
     private(set) var pass = 0
 
-    public init(mode: Mode = .training) {
+    /// An evaluation tape records nothing unless `recordsGradients` says so (gradients
+    /// through a frozen model, e.g. with respect to its input).
+    public init(mode: Mode = .training, recordsGradients: Bool? = nil) {
         self.mode = mode
-        isRecording = mode == .training
+        isRecording = recordsGradients ?? (mode == .training)
         entries.reserveCapacity(256)
     }
 
