@@ -200,4 +200,21 @@ final class OpGradientTests: XCTestCase {
             return t.add(t.logSoftmax(z), t.mean(x[0]))
         }
     }
+
+    func testRulesThatOverwriteAlsoAccumulateOnFanOut() {
+        // Each op below runs first in the forward pass, so its backward runs last and must
+        // add to a gradient the later use has already written (and write when alone).
+        let x = testValues(2 * 2 * 4 * 4, seed: 41, gap: 0.05)
+        checker.check("relu fan-out", [(x, [2, 2, 4, 4])]) { t, x in t.add(t.relu(x[0]), t.mul(x[0], x[0])) }
+        checker.check("maxPool fan-out", [(distinctValues(32), [2, 1, 4, 4])]) { t, x in
+            t.add(t.sum(t.maxPool2d(x[0], kernel: 2)), t.sum(t.mul(x[0], x[0])))
+        }
+        checker.check("batchNorm fan-out", [(x, [2, 2, 4, 4]), ([1.5, -0.5], [2]), ([0.1, 0.2], [2])]) { t, x in
+            let y = t.batchNorm(x[0], gamma: x[1], beta: x[2], runningMean: Tensor(zeros: [2]), runningVar: Tensor([1, 1], shape: [2]))
+            return t.add(t.sum(t.mul(y, y)), t.sum(t.tanh(x[0])))
+        }
+        checker.check("linear fan-out", [(testValues(6, seed: 42), [2, 3]), (testValues(6, seed: 43), [2, 3])]) { t, x in
+            t.add(t.sum(t.linear(x[0], weight: x[1], bias: nil)), t.sum(t.mul(x[0], x[0])))
+        }
+    }
 }

@@ -141,6 +141,19 @@ public final class Tape {
         return t.gradStorage!.base + t.gradOffset
     }
 
+    /// The gradient buffer of `t` for a rule that writes every element: when nothing has
+    /// flowed into `t` yet in this pass the buffer comes back unzeroed with `fresh` true
+    /// and the caller must overwrite it (saves a memset and a read on big activations);
+    /// otherwise the caller accumulates as usual.
+    func gradForOverwrite(_ t: Tensor) -> (pointer: UnsafeMutablePointer<Float>, fresh: Bool) {
+        if t.viewBase != nil || t.gradPass == Tensor.fixedGradient || t.gradPass == pass { return (grad(t), false) }
+        let s = arena.take(t.count)
+        t.gradStorage = s
+        t.gradOffset = 0
+        t.gradPass = pass
+        return (s.base, true)
+    }
+
     /// The gradient of `t` if anything has flowed into it during this pass.
     func existingGrad(_ t: Tensor) -> UnsafeMutablePointer<Float>? {
         if let root = t.viewBase { return existingGrad(root).map { $0 + t.viewOffset } }

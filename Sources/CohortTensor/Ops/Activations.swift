@@ -9,11 +9,11 @@ extension Tape {
         let recorded = needsGrad(x)
         let y = output(x.shape, requiresGrad: recorded)
         let xp = x.pointer, yp = y.pointer, n = x.count
-        for i in 0..<n { yp[i] = Swift.max(xp[i], 0) }
+        VectorKernels.relu(xp, yp, n)
         guard recorded else { return y }
         record(y) { tape in
-            let g = tape.grad(y), dx = tape.grad(x)
-            for i in 0..<n { dx[i] += yp[i] > 0 ? g[i] : 0 }
+            let g = tape.grad(y), (dx, fresh) = tape.gradForOverwrite(x)
+            VectorKernels.reluBackward(g, yp, dx, n, overwrite: fresh)
         }
         return y
     }

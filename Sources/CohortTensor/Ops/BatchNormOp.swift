@@ -24,12 +24,13 @@ extension Tape {
         for ch in 0..<c {
             var mu: Float, variance: Float
             if training {
+                // Per-plane sums in Float (vectorized), across planes in Double.
                 var s: Double = 0
-                for b in 0..<n { let r = xp + (b * c + ch) * hw; for i in 0..<hw { s += Double(r[i]) } }
-                let mu64 = s / Double(m)
+                for b in 0..<n { s += Double(VectorKernels.sum(xp + (b * c + ch) * hw, hw)) }
+                mu = Float(s / Double(m))
                 var v: Double = 0
-                for b in 0..<n { let r = xp + (b * c + ch) * hw; for i in 0..<hw { let d = Double(r[i]) - mu64; v += d * d } }
-                mu = Float(mu64); variance = Float(v / Double(m))
+                for b in 0..<n { v += Double(VectorKernels.sumSquaredDeviation(xp + (b * c + ch) * hw, hw, mu)) }
+                variance = Float(v / Double(m))
                 runningMean.pointer[ch] = (1 - momentum) * runningMean.pointer[ch] + momentum * mu
                 runningVar.pointer[ch] = (1 - momentum) * runningVar.pointer[ch] + momentum * Float(v / Double(m - 1))
             } else {
@@ -39,43 +40,36 @@ extension Tape {
             mean[ch] = mu; invstd[ch] = inv
             let scale = gamma.pointer[ch] * inv, shift = beta.pointer[ch] - mu * scale
             for b in 0..<n {
-                let r = xp + (b * c + ch) * hw, o = yp + (b * c + ch) * hw
-                for i in 0..<hw { o[i] = r[i] * scale + shift }
+                let o = (b * c + ch) * hw
+                VectorKernels.scaleShift(xp + o, yp + o, hw, scale, shift)
             }
         }
         guard recorded else { return y }
         record(y) { tape in
             let g = tape.grad(y)
-            let dx = x.requiresGrad ? tape.grad(x) : nil
+            let (dx, fresh) = x.requiresGrad ? tape.gradForOverwrite(x) : (nil, false)
             let dgamma = gamma.requiresGrad ? tape.grad(gamma) : nil
             let dbeta = beta.requiresGrad ? tape.grad(beta) : nil
             for ch in 0..<c {
                 let mu = mean[ch], inv = invstd[ch]
-                var sumG: Float = 0, sumGX: Float = 0   // Σ g and Σ g·x̂
+                var sumG: Float = 0, sumGXraw: Float = 0   // Σ g and Σ g·x
                 for b in 0..<n {
-                    let r = xp + (b * c + ch) * hw, gr = g + (b * c + ch) * hw
-                    for i in 0..<hw { sumG += gr[i]; sumGX += gr[i] * (r[i] - mu) * inv }
+                    let o = (b * c + ch) * hw
+                    sumG += VectorKernels.sum(g + o, hw)
+                    sumGXraw += VectorKernels.dot(g + o, xp + o, hw)
                 }
+                let sumGX = (sumGXraw - mu * sumG) * inv   // Σ g·x̂
                 dgamma?[ch] += sumGX
                 dbeta?[ch] += sumG
                 guard let dx else { continue }
-                let gam = gamma.pointer[ch]
-                if training {
-                    let k = gam * inv / Float(m)
-                    let meanG = sumG, meanGX = sumGX
-                    for b in 0..<n {
-                        let r = xp + (b * c + ch) * hw, gr = g + (b * c + ch) * hw, d = dx + (b * c + ch) * hw
-                        for i in 0..<hw {
-                            let xhat = (r[i] - mu) * inv
-                            d[i] += k * (Float(m) * gr[i] - meanG - xhat * meanGX)
-                        }
-                    }
-                } else {
-                    let k = gam * inv
-                    for b in 0..<n {
-                        let gr = g + (b * c + ch) * hw, d = dx + (b * c + ch) * hw
-                        for i in 0..<hw { d[i] += k * gr[i] }
-                    }
+                let k = gamma.pointer[ch] * inv
+                // training: dx = k/M·(M·g - Σg - x̂·Σ(g·x̂)), written as a·g + b·x + c
+                let a: Float = k
+                let bx: Float = training ? -k * sumGX * inv / Float(m) : 0
+                let c0: Float = training ? -k * sumG / Float(m) - bx * mu : 0
+                for b in 0..<n {
+                    let o = (b * c + ch) * hw
+                    VectorKernels.affineCombination(g + o, xp + o, dx + o, hw, a, bx, c0, overwrite: fresh)
                 }
             }
         }

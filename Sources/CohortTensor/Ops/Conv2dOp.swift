@@ -36,14 +36,16 @@ func im2col(_ g: ConvGeometry, _ x: UnsafePointer<Float>, count: Int,
             for oy in 0..<g.oh {
                 let dst = dstImage + oy * g.ow
                 let iy = oy * g.stride - g.padding + ki
+                // Rows are short (tens of pixels): plain loops beat memcpy/memset calls.
                 if iy < 0 || iy >= g.h || lo >= hi {
-                    dst.update(repeating: 0, count: g.ow); continue
+                    for ox in 0..<g.ow { dst[ox] = 0 }
+                    continue
                 }
-                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                if hi < g.ow { (dst + hi).update(repeating: 0, count: g.ow - hi) }
+                for ox in 0..<lo { dst[ox] = 0 }
+                for ox in hi..<g.ow { dst[ox] = 0 }
                 let srow = src + iy * g.w - g.padding + kj
                 if g.stride == 1 {
-                    (dst + lo).update(from: srow + lo, count: hi - lo)
+                    for ox in lo..<hi { dst[ox] = srow[ox] }
                 } else {
                     for ox in lo..<hi { dst[ox] = srow[ox * g.stride] }
                 }
@@ -68,7 +70,11 @@ func col2imAdd(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, ld: Int, count: 
                 if iy < 0 || iy >= g.h { continue }
                 let src = srcImage + oy * g.ow
                 let drow = dstImage + iy * g.w - g.padding + kj
-                for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
+                if g.stride == 1 {
+                    VectorKernels.addInPlace(drow + lo, src + lo, hi - lo)
+                } else {
+                    for ox in lo..<hi { drow[ox * g.stride] += src[ox] }
+                }
             }
         }
     } } }
@@ -104,7 +110,7 @@ extension Tape {
                 for oc in 0..<o {
                     let src = tmp + oc * ld + si * p, d = dst + oc * p
                     let b = bias?.pointer[oc] ?? 0
-                    for i in 0..<p { d[i] = src[i] + b }
+                    VectorKernels.scaleShift(src, d, p, 1, b)
                 }
             }
             start += s
@@ -125,12 +131,7 @@ extension Tape {
                     for oc in 0..<o { (dyT + oc * ld + si * p).update(from: src + oc * p, count: p) }
                 }
                 if let db {
-                    for oc in 0..<o {
-                        var t: Float = 0
-                        let r = dyT + oc * ld
-                        for i in 0..<ld { t += r[i] }
-                        db[oc] += t
-                    }
+                    for oc in 0..<o { db[oc] += VectorKernels.sum(dyT + oc * ld, ld) }
                 }
                 if let dw {
                     im2col(g, x.pointer + start * g.c * g.h * g.w, count: s, cols, ld: ld)

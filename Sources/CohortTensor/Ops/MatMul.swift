@@ -64,8 +64,9 @@ extension Tape {
         record(y) { tape in
             let dy = tape.grad(y)
             if x.requiresGrad {   // dX += dY · W
+                let (dx, fresh) = tape.gradForOverwrite(x)
                 gemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: dy, lda: outF,
-                     b: w.pointer, ldb: inF, beta: 1, c: tape.grad(x), ldc: inF)
+                     b: w.pointer, ldb: inF, beta: fresh ? 0 : 1, c: dx, ldc: inF)
             }
             if w.requiresGrad {   // dW += dYᵀ · X
                 gemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: dy, lda: outF,
@@ -73,10 +74,7 @@ extension Tape {
             }
             if let bias, bias.requiresGrad {   // db += column sums of dY
                 let db = tape.grad(bias)
-                for r in 0..<rows {
-                    let row = dy + r * outF
-                    for j in 0..<outF { db[j] += row[j] }
-                }
+                for r in 0..<rows { VectorKernels.addInPlace(db, dy + r * outF, outF) }
             }
         }
         return y

@@ -9,6 +9,24 @@ extension Tape {
         let recorded = needsGrad(x)
         let y = output([g.n, g.c, g.oh, g.ow], requiresGrad: recorded)
         let winners = scratchIndices(planes * p)
+        let tiled = g.kh == 2 && g.stride == 2 && g.padding == 0 && g.h % 2 == 0 && g.w % 2 == 0
+        if tiled {   // the common 2x2/2 case: windows tile the plane exactly
+            for pl in 0..<planes {
+                let src = x.pointer + pl * plane, dst = y.pointer + pl * p, win = winners + pl * p
+                for oy in 0..<g.oh {
+                    let r0 = src + 2 * oy * g.w, r1 = r0 + g.w, o = oy * g.ow
+                    for ox in 0..<g.ow {
+                        let c = 2 * ox
+                        var best = r0[c], at = c
+                        if r0[c + 1] > best { best = r0[c + 1]; at = c + 1 }
+                        if r1[c] > best { best = r1[c]; at = g.w + c }
+                        if r1[c + 1] > best { best = r1[c + 1]; at = g.w + c + 1 }
+                        dst[o + ox] = best
+                        win[o + ox] = Int32(2 * oy * g.w + at)
+                    }
+                }
+            }
+        } else {
         for pl in 0..<planes {
             let src = x.pointer + pl * plane, dst = y.pointer + pl * p, win = winners + pl * p
             for oy in 0..<g.oh { for ox in 0..<g.ow {
@@ -24,9 +42,27 @@ extension Tape {
                 win[oy * g.ow + ox] = at
             } }
         }
+        }
         guard recorded else { return y }
         record(y) { tape in
-            let dy = tape.grad(y), dx = tape.grad(x)
+            let dy = tape.grad(y)
+            if tiled {   // every input pixel is in exactly one window: write, no zeroing
+                let (dx, fresh) = tape.gradForOverwrite(x)
+                for pl in 0..<planes {
+                    let d = dx + pl * plane, gr = dy + pl * p, win = winners + pl * p
+                    if fresh {
+                        for oy in 0..<g.oh {
+                            let r0 = d + 2 * oy * g.w, r1 = r0 + g.w
+                            for ox in 0..<g.ow {
+                                r0[2 * ox] = 0; r0[2 * ox + 1] = 0; r1[2 * ox] = 0; r1[2 * ox + 1] = 0
+                            }
+                        }
+                    }
+                    for i in 0..<p { d[Int(win[i])] += gr[i] }
+                }
+                return
+            }
+            let dx = tape.grad(x)
             for pl in 0..<planes {
                 let d = dx + pl * plane, gr = dy + pl * p, win = winners + pl * p
                 for i in 0..<p where win[i] >= 0 { d[Int(win[i])] += gr[i] }
