@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortData", targets: ["CohortData"]),
         .library(name: "CohortTune", targets: ["CohortTune"]),
+        .library(name: "CohortFederated", targets: ["CohortFederated"]),
+        .library(name: "CohortNAS", targets: ["CohortNAS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,15 +25,24 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Layers
         .target(name: "CohortCluster", dependencies: ["CMPI"]),
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "CohortData", dependencies: ["CohortTensor"],
-                resources: [.copy("Resources/digits.csv.gz")]),
+        .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],
+                exclude: ["Resources"]),
         .target(name: "CohortTune", dependencies: [
             "CohortCluster", "CohortTensor", "CohortData",
             .product(name: "Yams", package: "Yams"),
+        ]),
+
+        .target(name: "CohortFederated", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+        ]),
+        .target(name: "CohortNAS", dependencies: [
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
@@ -40,7 +51,7 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CMPI", "COpenBLAS",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortFederated", "CohortNAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,5 +60,7 @@ let package = Package(
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
+        .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
+        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),
     ]
 )

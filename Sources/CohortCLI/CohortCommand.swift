@@ -1,4 +1,6 @@
 import ArgumentParser
+import CohortCluster
+import Foundation
 
 /// The `cohort` command: thin parsing over the library entry points.
 @main
@@ -10,8 +12,66 @@ struct CohortCommand: ParsableCommand {
         Launch with mpirun to use many processes: rank 0 coordinates, the others work.
         Without mpirun, commands run in this process (some take --workers).
         """,
-        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, BenchCommand.self]
+        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, FedCommand.self, NASCommand.self, BenchCommand.self]
     )
+
+    /// Parses and runs like ArgumentParser's own `main`, but under `mpirun` prints a
+    /// usage or input error once (rank 0) instead of once per rank, and ends every rank
+    /// when one rank fails alone.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Cluster.finalize()
+        } catch {
+            exitReporting(error)
+        }
+    }
+
+    private static func exitReporting(_ error: Error) -> Never {
+        let sameOnEveryRank = error is UniformError || error is ValidationError || isParseOrHelp(error)
+        if sameOnEveryRank {
+            if Cluster.launchRank == 0 {
+                if let uniform = error as? UniformError {
+                    FileHandle.standardError.write(Data("Error: \(uniform.description)\n".utf8))
+                    Cluster.finalize()
+                    Foundation.exit(2)
+                }
+                reportParseError(error)
+            }
+            let code = exitCode(for: error).rawValue
+            Cluster.finalize()
+            Foundation.exit(error is UniformError ? 2 : code)
+        }
+        let prefix = Cluster.launchSize > 1 ? "rank \(Cluster.launchRank): " : ""
+        FileHandle.standardError.write(Data("Error: \(prefix)\(error)\n".utf8))
+        if Cluster.launchSize > 1 { Cluster.abort(code: 1) }
+        Foundation.exit(1)
+    }
+
+    /// Help goes to stdout whole; a usage error is one line on stderr naming where help is.
+    private static func reportParseError(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        let message = fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+            Cluster.finalize()
+            Foundation.exit(0)
+        }
+        let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        var line = lines.first ?? "\(error)"
+        if !line.hasPrefix("Error:") { line = "Error: " + line }
+        if let hint = lines.first(where: { $0.hasPrefix("See '") }) { line += " (\(hint.dropLast(1).replacingOccurrences(of: "See ", with: "see ")))" }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        Cluster.finalize()
+        Foundation.exit(code.rawValue)
+    }
+
+    /// ArgumentParser's own errors (unknown flags, help requests) are not public types;
+    /// they are the ones it maps to a message without being thrown by our code.
+    private static func isParseOrHelp(_ error: Error) -> Bool {
+        String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+    }
 }
 
 /// `cohort bench ...`: measurements that compare Cohort with the layer beneath it.
@@ -19,6 +79,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: collectives and the tensor core.",
-        subcommands: [BenchAllreduceCommand.self, BenchTensorCommand.self]
+        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self]
     )
 }

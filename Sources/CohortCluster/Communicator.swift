@@ -26,6 +26,10 @@ public protocol Communicator: AnyObject {
     /// Sends `bytes` to rank `destination` with `tag` (>= 0). Returns when the buffer may be reused.
     func sendBytes(_ bytes: UnsafeRawBufferPointer, to destination: Int, tag: Int) throws
 
+    /// Starts sending a copy of `bytes`; the request owns the copy, so the caller's
+    /// buffer may be reused at once. Complete it with ``PendingRequest/wait()``.
+    func isendBytes(_ bytes: [UInt8], to destination: Int, tag: Int) throws -> PendingRequest
+
     /// Blocks (without spinning) until a message matching `source`/`tag` is ready and
     /// tells its source, tag and size in bytes without receiving it.
     func probe(from source: Int?, tag: Int?) throws -> MessageInfo
@@ -112,6 +116,7 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String)
     case unsupported(String)
     case decoding(String)
+    case aborted(String)
 
     public var description: String {
         switch self {
@@ -122,6 +127,18 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
         case let .sizeMismatch(s): return "size mismatch: \(s)"
         case let .unsupported(s): return "unsupported: \(s)"
         case let .decoding(s): return "could not decode message: \(s)"
+        case let .aborted(s): return "communicator aborted: \(s)"
         }
     }
+}
+
+// MARK: Non-blocking requests
+
+/// A pending non-blocking operation. ``wait()`` backs off to sleeping like every other
+/// wait in Cohort.
+public protocol PendingRequest: AnyObject {
+    /// True once the operation has completed; never blocks.
+    func test() throws -> Bool
+    /// Blocks until the operation completes.
+    func wait() throws
 }

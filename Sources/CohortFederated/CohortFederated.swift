@@ -1,0 +1,1 @@
+// Federated rounds: FedAvg, FedProx, server optimizers, FedEx.

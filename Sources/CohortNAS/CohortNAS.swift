@@ -1,0 +1,1 @@
+// Weight-sharing NAS: supernet, RSWS, GAEA, DARTS.

@@ -1,0 +1,34 @@
+import CohortCluster
+import CohortConformance
+import XCTest
+
+/// The conformance suite over the in-process backend, at even and odd rank counts.
+final class LocalConformanceTests: XCTestCase {
+    func testSuitePassesOnOneToFiveRanks() throws {
+        for ranks in 1...5 {
+            let failures = try LocalCommunicator.map(ranks: ranks) { comm in
+                try ConformanceSuite.run(on: comm)
+            }.flatMap { $0 }
+            XCTAssertEqual(failures, [], "\(ranks) ranks")
+        }
+    }
+
+    func testAFailingRankReleasesTheOthers() {
+        struct Boom: Error {}
+        XCTAssertThrowsError(try LocalCommunicator.run(ranks: 3) { comm in
+            if comm.rank == 2 { throw Boom() }
+            try comm.barrier()  // would wait forever without the abort
+        }) { error in
+            XCTAssertTrue(error is Boom, "the failing rank's own error is reported, got \(error)")
+        }
+    }
+
+    func testMeanOfIntegersIsRefused() throws {
+        XCTAssertThrowsError(try LocalCommunicator.run(ranks: 2) { comm in
+            var v: [Int32] = [1]
+            try comm.allreduce(&v, op: .mean)
+        }) { error in
+            XCTAssertEqual(error as? CommunicatorError, .unsupported("mean reduction of integer type int32"))
+        }
+    }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import CohortFederated
+
+final class CohortFederatedSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import CohortNAS
+
+final class CohortNASSmokeTests: XCTestCase {
+    func testModuleLinks() { XCTAssertTrue(true) }
+}

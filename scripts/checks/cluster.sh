@@ -1,0 +1,29 @@
+# Multi-process checks of CohortCluster, sourced by scripts/test.sh (which defines `check`).
+
+mpi() { scripts/mpirun.sh "$@"; }
+conformance="$root/.build/release/cohort-conformance"
+
+for n in 2 3 4; do
+  check "conformance suite on $n MPI ranks" mpi -np "$n" "$conformance"
+done
+
+# Idle ranks must sleep: 8 ranks on 2 cores, each waiting rank under 10% of a core.
+check "idle waits leave the cores free (8 ranks)" mpi -np 8 cohort bench idle --seconds 1 --max-core-share 0.10
+
+# Bad input: one readable line on stderr and a non-zero exit.
+expect_error() {
+  local want="$1"; shift
+  local out rc=0
+  out="$("$@" 2>&1 >/dev/null)" || rc=$?
+  if [ "$rc" -eq 0 ]; then echo "expected failure, got success: $*"; return 1; fi
+  if [ "$(printf '%s\n' "$out" | grep -c .)" -ne 1 ]; then echo "expected one line, got:"; printf '%s\n' "$out"; return 1; fi
+  if ! printf '%s' "$out" | grep -q -- "$want"; then echo "expected '$want' in: $out"; return 1; fi
+  echo "ok ($rc): $out"
+}
+cohort="$root/.build/release/cohort"
+check "unknown subcommand" expect_error "Unexpected argument 'frobnicate'" "$cohort" frobnicate
+check "unknown flag" expect_error "Unknown option '--bogus'" "$cohort" info --bogus
+check "unknown flag under mpirun reported once" expect_error "Unknown option '--bogus'" mpi -np 3 cohort info --bogus
+check "rank count a command cannot use" expect_error "needs mpirun with at least 2 ranks" "$cohort" bench allreduce
+check "rank count under mpirun" expect_error "needs at least 2 ranks" mpi -np 1 cohort bench idle
+check "missing hostfile" expect_error "hostfile 'no/such/hostfile' does not exist" mpi -np 2 --hostfile no/such/hostfile cohort info

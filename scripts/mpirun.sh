@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The one place where Cohort's mpirun flags live.
+#
+#   scripts/mpirun.sh -np 4 cohort tune --config examples/digits-asha.yaml
+#   scripts/mpirun.sh -np 16 --hostfile hostfiles/two-nodes cohort info
+#
+# - as root, adds --allow-run-as-root;
+# - without a hostfile and with more ranks than cores, adds --oversubscribe and makes
+#   idle ranks yield (busy polling would make small collectives ~1000x slower);
+# - when OpenBLAS would fall back to a slow generic kernel on this CPU, exports the
+#   OPENBLAS_CORETYPE that fixes it, and one BLAS thread per rank unless set;
+# - a missing hostfile or program is one clear line and exit 2.
+# A program named `cohort` means this checkout's release build (built if missing).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+fail() { echo "mpirun.sh: $*" >&2; exit 2; }
+
+np="" hostfile="" host_given=0 mpi_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -np|-n|--np|-c) [ $# -ge 2 ] || fail "$1 needs a number"; np="$2"; mpi_args+=("$1" "$2"); shift 2 ;;
+    --hostfile|-hostfile|--machinefile|-machinefile)
+      [ $# -ge 2 ] || fail "$1 needs a file"; hostfile="$2"; mpi_args+=("$1" "$2"); shift 2 ;;
+    --host|-H) [ $# -ge 2 ] || fail "$1 needs hosts"; host_given=1; mpi_args+=("$1" "$2"); shift 2 ;;
+    --mca|-mca) [ $# -ge 3 ] || fail "$1 needs a name and a value"; mpi_args+=("$1" "$2" "$3"); shift 3 ;;
+    -x|--map-by|--bind-to|--rank-by|--report-bindings-file|--output-filename|--timeout)
+      [ $# -ge 2 ] || fail "$1 needs a value"; mpi_args+=("$1" "$2"); shift 2 ;;
+    --) shift; break ;;
+    -*) mpi_args+=("$1"); shift ;;
+    *) break ;;
+  esac
+done
+[ $# -ge 1 ] || fail "usage: scripts/mpirun.sh -np N [--hostfile FILE] [mpirun options] PROGRAM [ARGS...]"
+[ -n "$np" ] || fail "say how many ranks with -np N"
+[[ "$np" =~ ^[1-9][0-9]*$ ]] || fail "-np needs a positive whole number, got '$np'"
+[ -z "$hostfile" ] || [ -f "$hostfile" ] || fail "hostfile '$hostfile' does not exist"
+
+program="$1"; shift
+if [ "$program" = "cohort" ]; then
+  program="$root/.build/release/cohort"
+  if [ ! -x "$program" ]; then
+    echo "mpirun.sh: building cohort (release) first" >&2
+    (cd "$root" && swift build -c release --product cohort >/dev/null)
+  fi
+fi
+command -v "$program" >/dev/null || [ -x "$program" ] || fail "program '$program' not found"
+
+flags=(-q)   # no multi-line banners from mpirun when a rank exits non-zero
+[ "$(id -u)" -ne 0 ] || flags+=(--allow-run-as-root)
+cores="$(nproc)"
+if [ -z "$hostfile" ] && [ "$host_given" -eq 0 ] && [ "$np" -gt "$cores" ]; then
+  flags+=(--oversubscribe --mca mpi_yield_when_idle 1)
+fi
+
+# BLAS: one thread per rank unless told otherwise; fix the kernel where OpenBLAS falls back.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -x "$root/.build/release/cohort" ]; then
+  coretype="$("$root/.build/release/cohort" info --recommended-coretype 2>/dev/null || true)"
+  [ -z "$coretype" ] || export OPENBLAS_CORETYPE="$coretype"
+fi
+flags+=(-x OPENBLAS_NUM_THREADS)
+[ -z "${OPENBLAS_CORETYPE:-}" ] || flags+=(-x OPENBLAS_CORETYPE)
+for var in COHORT_MAX_WAIT_SLEEP_US; do
+  [ -z "${!var:-}" ] || flags+=(-x "$var")
+done
+
+exec mpirun "${flags[@]}" "${mpi_args[@]}" "$program" "$@"
