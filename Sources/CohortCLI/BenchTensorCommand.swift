@@ -35,7 +35,7 @@ struct BenchTensorCommand: ParsableCommand {
         let peak = MachinePeak.estimate()
         var results: [TensorBenchmark.Result] = []
         for t in threadCounts {
-            BLAS.setThreadCount(t)
+            BLASRuntime.setThreads(t)
             for size in n { results.append(TensorBenchmark.sgemm(n: size, threads: t, peakPerCore: peak.perCoreGFLOPS)) }
             results.append(TensorBenchmark.mlpStep(threads: t, repeats: repeats))
             results.append(TensorBenchmark.cnnStep(threads: t, repeats: max(5, repeats / 2)))
@@ -45,18 +45,20 @@ struct BenchTensorCommand: ParsableCommand {
             struct Report: Encodable { let blasCore: String; let peak: MachinePeak; let peakGFLOPSPerCore: Double; let results: [TensorBenchmark.Result] }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(Report(blasCore: BLAS.coreName, peak: peak, peakGFLOPSPerCore: peak.perCoreGFLOPS, results: results))
+            let data = try encoder.encode(Report(blasCore: BLASRuntime.coreName, peak: peak, peakGFLOPSPerCore: peak.perCoreGFLOPS, results: results))
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("BLAS kernel: \(BLAS.coreName)    CPU: \(peak.model), \(peak.vectorISA), \(peak.cores) cores")
+        print("BLAS kernel: \(BLASRuntime.coreName)    CPU: \(peak.model), \(peak.vectorISA), \(peak.cores) cores")
         print(String(format: "Estimated peak: %.1f GFLOP/s per core (%.0f MHz × %d FLOP/cycle)", peak.perCoreGFLOPS, peak.clockMHz, peak.flopsPerCycle))
+        print("GFLOP/s and % peak use the fastest run; times are per call.")
         print("")
-        print(pad("workload", 58) + pad("threads", 8) + pad("ms", 10) + pad("GFLOP/s", 10) + "% peak")
+        print(pad("workload", 54) + pad("threads", 8) + pad("median ms", 11) + pad("best ms", 10) + pad("GFLOP/s", 10) + "% peak")
         for r in results {
             let gf = r.gflops.map { String(format: "%.1f", $0) } ?? "-"
             let pp = r.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? ""
-            print(pad(r.name, 58) + pad(String(r.threads), 8) + pad(String(format: "%.3f", r.milliseconds), 10) + pad(gf, 10) + pp)
+            print(pad(r.name, 54) + pad(String(r.threads), 8) + pad(String(format: "%.3f", r.milliseconds), 11)
+                  + pad(String(format: "%.3f", r.bestMilliseconds), 10) + pad(gf, 10) + pp)
         }
     }
 
@@ -72,17 +74,15 @@ struct BenchTensorCommand: ParsableCommand {
 }
 
 /// OpenBLAS picks its kernel when the library loads; Debian's 0.3.21 does not know
-/// newer CPUs and falls back to "Prescott" (about 5x slower). The only cure is the
-/// OPENBLAS_CORETYPE variable before loading, so the process restarts itself once.
+/// newer CPUs and falls back to "Prescott" (several times slower). Only
+/// OPENBLAS_CORETYPE set before loading cures it, so the benchmark restarts itself once.
 enum BLASKernel {
     static func ensureFastKernel() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard env["OPENBLAS_CORETYPE"] == nil, BLAS.coreName.lowercased() == "prescott",
-              MachinePeak.estimate().vectorISA == "AVX-512" else { return }
-        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
-        let args = CommandLine.arguments
-        var cargs = args.map { strdup($0) } + [nil]
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let fix = BLASRuntime.recommendedCoreType else { return }
+        setenv("OPENBLAS_CORETYPE", fix, 1)
+        var cargs = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &cargs)
-        throw ValidationError("OpenBLAS chose its slow Prescott kernel and restarting with OPENBLAS_CORETYPE=SkylakeX failed; set it yourself")
+        throw ValidationError("OpenBLAS chose its slow '\(BLASRuntime.coreName)' kernel and restarting with OPENBLAS_CORETYPE=\(fix) failed; set it yourself")
     }
 }

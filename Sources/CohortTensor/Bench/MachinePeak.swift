@@ -1,12 +1,12 @@
 import Foundation
 
-/// The machine's theoretical single-precision peak per core, estimated from
-/// /proc/cpuinfo: clock × FLOP per cycle.
+/// The machine's theoretical single-precision peak per core: clock × FLOP per cycle.
 ///
-/// Assumption: cores with AVX-512 have two 512-bit FMA units (Skylake-SP Gold/Platinum
-/// and later Xeons), 16 lanes × 2 FLOP (multiply + add) × 2 units = 64 FLOP/cycle; AVX2
-/// with FMA: two 256-bit units, 32; otherwise SSE, 8. The clock is the "cpu MHz" the
-/// kernel reports (nominal on virtual machines); turbo can push measurements above it.
+/// Assumptions (stated in `cohort bench tensor`'s output): the clock is the nominal one
+/// /proc/cpuinfo reports ("@ x GHz" in the model name, else "cpu MHz"; on virtual
+/// machines the host's nominal clock), and the core has two FMA units, each doing a
+/// multiply and an add on every lane: 64 FLOP/cycle with AVX-512, 32 with AVX2+FMA
+/// (`CPUFeatures.float32FlopsPerCycle`). Turbo clocks can push measurements above it.
 public struct MachinePeak: Codable, Sendable {
     public let model: String
     public let clockMHz: Double
@@ -17,19 +17,10 @@ public struct MachinePeak: Codable, Sendable {
     /// GFLOP/s of one core.
     public var perCoreGFLOPS: Double { clockMHz * Double(flopsPerCycle) / 1000 }
 
-    public static func estimate(cpuinfo path: String = "/proc/cpuinfo") -> MachinePeak {
-        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        func field(_ key: String) -> String? {
-            for line in text.split(separator: "\n") where line.hasPrefix(key) {
-                if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
-            }
-            return nil
-        }
-        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
-        let (isa, perCycle): (String, Int) =
-            flags.contains("avx512f") ? ("AVX-512", 64) : flags.contains("fma") ? ("AVX2+FMA", 32) : ("SSE", 8)
-        let cores = text.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
-        return MachinePeak(model: field("model name") ?? "unknown", clockMHz: Double(field("cpu MHz") ?? "") ?? 0,
-                           flopsPerCycle: perCycle, vectorISA: isa, cores: max(cores, 1))
+    public static func estimate(_ cpu: CPUFeatures = .current) -> MachinePeak {
+        MachinePeak(model: cpu.modelName, clockMHz: (cpu.gigahertz ?? 0) * 1000,
+                    flopsPerCycle: Int(cpu.float32FlopsPerCycle),
+                    vectorISA: cpu.avx512f ? "AVX-512" : cpu.avx2 && cpu.fma ? "AVX2+FMA" : "SSE",
+                    cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 }

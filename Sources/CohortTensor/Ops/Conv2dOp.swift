@@ -95,7 +95,8 @@ extension Tape {
         precondition(g.oh > 0 && g.ow > 0, "conv2d: kernel \(g.kh)x\(g.kw) does not fit input \(g.h)x\(g.w) with padding \(padding)")
         let o = weight.shape[0], k = g.patch, p = g.positions
         if let bias { precondition(bias.count == o, "conv2d bias has \(bias.count) values, need \(o)") }
-        let chunk = Swift.max(1, Swift.min(g.n, (1 << 21) / Swift.max(k * p, 1)))
+        // About 4 MB of columns per chunk: big enough GEMMs, small enough to stay mostly in cache.
+        let chunk = Swift.max(1, Swift.min(g.n, (1 << 20) / Swift.max(k * p, 1)))
         let recorded = isRecording && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false))
         let y = output([g.n, o, g.oh, g.ow], requiresGrad: recorded)
         let cols = scratch(k * chunk * p), tmp = scratch(o * chunk * p)

@@ -17,12 +17,3 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                 transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
-
-/// Settings of the BLAS underneath.
-public enum BLAS {
-    /// The kernel OpenBLAS chose (e.g. "SkylakeX"; "Prescott" means the slow fallback).
-    public static var coreName: String { String(cString: openblas_get_corename()) }
-    /// Threads OpenBLAS uses for one call.
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-}
