@@ -168,16 +168,25 @@ public final class Tape {
     /// have one element unless `seed` (dLoss, same shape) is given. Consumes the
     /// recorded ops; tensors stay readable until `reset()`.
     public func backward(_ loss: Tensor, seed: [Float]? = nil) {
-        pass += 1
-        guard loss.requiresGrad else { entries.removeAll(keepingCapacity: true); return }
-        let g = grad(loss)
         if let seed {
             precondition(seed.count == loss.count, "seed has \(seed.count) values for a loss of shape \(loss.shape)")
-            for i in 0..<seed.count { g[i] += seed[i] }
+            propagate(from: loss) { g in for i in 0..<seed.count { g[i] += seed[i] } }
         } else {
-            precondition(loss.count == 1, "backward from a tensor of shape \(loss.shape) needs a seed gradient")
-            g[0] += 1
+            backward(loss, scale: 1)
         }
+    }
+
+    /// Backward from a one-element `loss` whose gradient is `scale` instead of 1 (e.g.
+    /// a data-parallel shard's weight in the full batch). Allocates nothing.
+    public func backward(_ loss: Tensor, scale: Float) {
+        precondition(loss.count == 1, "backward from a tensor of shape \(loss.shape) needs a seed gradient")
+        propagate(from: loss) { g in g[0] += scale }
+    }
+
+    private func propagate(from loss: Tensor, seed: (UnsafeMutablePointer<Float>) -> Void) {
+        pass += 1
+        guard loss.requiresGrad else { entries.removeAll(keepingCapacity: true); return }
+        seed(grad(loss))
         for i in stride(from: entries.count - 1, through: 0, by: -1) {
             let entry = entries[i]
             guard existingGrad(entry.output) != nil else { continue }

@@ -2,7 +2,7 @@
 
 /// An elementwise nonlinearity.
 public final class Activation: Module {
-    public enum Kind: String, Sendable, CaseIterable { case relu, tanh, sigmoid, gelu }
+    public enum Kind: String, Codable, Sendable, CaseIterable { case relu, tanh, sigmoid, gelu }
     public let kind: Kind
     public init(_ kind: Kind) { self.kind = kind }
 
