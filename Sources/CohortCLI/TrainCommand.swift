@@ -48,11 +48,12 @@ struct TrainCommand: ParsableCommand {
         options.verifyReplicas = verifyReplicas
         options.stopAfterEpochs = stopAfter
         let root = comm.rank == 0
-        if root && !json && !quiet {
-            print("training \(settings.model.kind.rawValue) on \(settings.dataset): \(settings.epochs) epochs, batch \(settings.batchSize), "
-                  + "\(settings.optimizer.kind.rawValue) lr \(settings.optimizer.learningRate), seed \(settings.seed), \(comm.size) rank(s), BLAS \(BLASRuntime.coreName)")
-        }
-        let outcome = try TrainingRun.run(options, communicator: comm) { r in
+        let outcome = try TrainingRun.run(options, communicator: comm, started: { parameters in
+            guard root && !json && !quiet else { return }
+            print("training \(settings.model.kind.rawValue) (\(parameters) parameters) on \(settings.dataset): \(settings.epochs) epochs, "
+                  + "batch \(settings.batchSize), \(settings.optimizer.kind.rawValue) lr \(settings.optimizer.learningRate), seed \(settings.seed), "
+                  + "\(comm.size) rank(s), BLAS \(BLASRuntime.coreName)")
+        }) { r in
             guard !json && !quiet else { return }
             print(String(format: "epoch %d/%d  loss %.4f  train acc %.4f  test loss %.4f  test acc %.4f  %.0f samples/s  %.1f s  lr %.4g",
                          r.epoch, r.epochs, r.trainLoss, r.trainAccuracy, r.testLoss, r.testAccuracy, r.samplesPerSecond, r.seconds, Double(r.learningRate)))
@@ -65,7 +66,7 @@ struct TrainCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(outcome), as: UTF8.self))
             return
         }
-        print(String(format: "final test accuracy %.4f (loss %.4f), %d parameters, %.1f s training", outcome.testAccuracy, outcome.testLoss,
+        print(String(format: "final test accuracy %.4f (loss %.4f), %d parameters, %.2f s training", outcome.testAccuracy, outcome.testLoss,
                      outcome.parameters, outcome.trainSeconds))
         print("weights digest \(outcome.weightDigest)")
         if verifyReplicas { print("replicas identical after each of \(outcome.replicaChecks) steps on \(outcome.ranks) rank(s)") }

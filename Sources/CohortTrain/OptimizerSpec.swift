@@ -54,6 +54,12 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
 
     public func validate() throws {
         guard learningRate > 0 else { throw ConfigError("optimizer.learningRate must be positive, got \(learningRate)") }
+        guard momentum >= 0 && momentum < 1 else { throw ConfigError("optimizer.momentum must be in [0, 1), got \(momentum)") }
+        guard weightDecay >= 0 else { throw ConfigError("optimizer.weightDecay must be non-negative, got \(weightDecay)") }
+        guard (0..<1).contains(beta1), (0..<1).contains(beta2) else {
+            throw ConfigError("optimizer.beta1 and beta2 must be in [0, 1), got \(beta1) and \(beta2)")
+        }
+        guard !nesterov || momentum > 0 else { throw ConfigError("optimizer.nesterov needs momentum > 0") }
         guard warmupEpochs >= 0, stepEpochs > 0, gamma > 0, minimumRate >= 0 else {
             throw ConfigError("optimizer: warmupEpochs >= 0, stepEpochs > 0, gamma > 0 and minimumRate >= 0 are required")
         }

@@ -52,7 +52,12 @@ public enum TrainingRun {
         public var replicaChecks: Int
     }
 
+    /// - Parameters:
+    ///   - started: called on every rank once the data, model and checkpoint are loaded
+    ///     and training is about to begin (with the parameter count).
+    ///   - progress: called on rank 0 after every epoch.
     public static func run(_ options: Options, communicator: Communicator,
+                           started: (Int) -> Void = { _ in },
                            progress: (EpochReport) -> Void = { _ in }) throws -> Outcome {
         let config = options.config
         BLASRuntime.setThreads(config.threads)
@@ -60,6 +65,7 @@ public enum TrainingRun {
         let (train, test, model, optimizer, trainer) = (setup.train, setup.test, setup.model, setup.optimizer, setup.trainer)
         var sampler = setup.sampler
         let firstEpoch = setup.firstEpoch
+        started(model.parameterCount)
 
         var reports: [EpochReport] = []
         var trainSeconds = 0.0
