@@ -24,6 +24,9 @@ struct BenchTensorCommand: ParsableCommand {
     @Option(help: "Repeats of each training step (the median is reported).")
     var repeats: Int = 30
 
+    @Option(help: "Comma-separated workloads: sgemm, mlp, cnn, conv.")
+    var workloads: String = "sgemm,mlp,cnn,conv"
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -32,14 +35,23 @@ struct BenchTensorCommand: ParsableCommand {
         let threadCounts = try parseList(threads, "--threads")
         let n = try parseList(sizes, "--sizes")
         guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        let chosen = Set(workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let known: Set<String> = ["sgemm", "mlp", "cnn", "conv"]
+        guard !chosen.isEmpty, chosen.isSubset(of: known) else {
+            throw ValidationError("--workloads takes some of sgemm, mlp, cnn, conv; got '\(workloads)'")
+        }
         let peak = MachinePeak.estimate()
         var results: [TensorBenchmark.Result] = []
         for t in threadCounts {
             BLASRuntime.setThreads(t)
-            for size in n { results.append(TensorBenchmark.sgemm(n: size, threads: t, peakPerCore: peak.perCoreGFLOPS)) }
-            results.append(TensorBenchmark.mlpStep(threads: t, repeats: repeats))
-            results.append(TensorBenchmark.cnnStep(threads: t, repeats: max(5, repeats / 2)))
-            results += TensorBenchmark.conv2d(n: 128, cin: 16, cout: 32, size: 14, threads: t, repeats: max(5, repeats / 2))
+            if chosen.contains("sgemm") {
+                for size in n { results.append(TensorBenchmark.sgemm(n: size, threads: t, peakPerCore: peak.perCoreGFLOPS)) }
+            }
+            if chosen.contains("mlp") { results.append(TensorBenchmark.mlpStep(threads: t, repeats: repeats)) }
+            if chosen.contains("cnn") { results.append(TensorBenchmark.cnnStep(threads: t, repeats: max(5, repeats / 2))) }
+            if chosen.contains("conv") {
+                results += TensorBenchmark.conv2d(n: 128, cin: 16, cout: 32, size: 14, threads: t, repeats: max(5, repeats / 2))
+            }
         }
         if json {
             struct Report: Encodable { let blasCore: String; let peak: MachinePeak; let peakGFLOPSPerCore: Double; let results: [TensorBenchmark.Result] }

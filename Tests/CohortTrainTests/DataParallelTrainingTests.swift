@@ -103,4 +103,23 @@ final class DataParallelTrainingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("/no/such.safetensors: no such file"), "\($0)")
         }
     }
+
+    func testTrainerAllocatesNoStorageAfterTheFirstStep() throws {
+        let (train, test) = try DatasetCatalog.digits()
+        for kind in [ModelSpec.Kind.mlp, .cnn] {
+            let c = config(kind, dropout: 0.1)
+            let (module, shape) = try c.model.build(sampleShape: train.sampleShape, classes: train.classCount)
+            let model = Model(module, seed: 1)
+            var sampler = try MinibatchSampler(sampleCount: 200, batchSize: 64, seed: 1, dropLast: false)
+            let opt = try c.optimizer.make(parameterCount: model.parameterCount, stepsPerEpoch: sampler.batchCount, epochs: 3)
+            let trainer = Trainer(model: model, optimizer: opt, inputShape: shape, batchSize: 64, communicator: LocalCommunicator.single())
+            let subset = try train.subset(0..<200)
+            _ = try trainer.trainEpoch(subset, sampler: &sampler, epoch: 0)   // includes the short last batch
+            _ = try trainer.evaluate(test)
+            let before = TensorStorage.allocationCount
+            _ = try trainer.trainEpoch(subset, sampler: &sampler, epoch: 1)
+            _ = try trainer.evaluate(test)
+            XCTAssertEqual(TensorStorage.allocationCount, before, "\(kind): a second epoch allocated tensor storage")
+        }
+    }
 }
