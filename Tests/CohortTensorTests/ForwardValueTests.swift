@@ -77,6 +77,19 @@ final class ForwardValueTests: XCTestCase {
         XCTAssertEqual(t.maxPool2d(x, kernel: 3, stride: 2, padding: 1).toArray(), [5, 7, 13, 15])
     }
 
+    func testMaxPoolVectorPathMatchesNaiveMaxAndBreaksTiesFirst() {
+        let t = Tape()
+        let values = distinctValues(3 * 6 * 22, seed: 8)
+        let y = t.maxPool2d(t.tensor(values, shape: [1, 3, 6, 22]), kernel: 2)
+        for c in 0..<3 { for i in 0..<3 { for j in 0..<11 {
+            let at = { (r: Int, q: Int) in values[(c * 6 + r) * 22 + q] }
+            XCTAssertEqual(y[0, c, i, j], max(at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1)))
+        } } }
+        let x = t.variable([Float](repeating: 1, count: 4), shape: [1, 1, 2, 2])
+        t.backward(t.sum(t.maxPool2d(x, kernel: 2)))
+        XCTAssertEqual(x.gradient, [1, 0, 0, 0], "a tie sends the gradient to the first position only")
+    }
+
     func testBatchNormUpdatesRunningStatistics() {
         let t = Tape()
         let x = t.tensor([1, 2, 3, 5], shape: [4, 1])

@@ -125,6 +125,9 @@ final class OpGradientTests: XCTestCase {
     func testPooling() {
         let x = distinctValues(2 * 2 * 4 * 6)
         checker.check("maxPool 2", [(x, [2, 2, 4, 6])]) { t, x in t.maxPool2d(x[0], kernel: 2) }
+        checker.check("maxPool 2 wide rows (vector path)", [(distinctValues(2 * 4 * 20, seed: 3), [1, 2, 4, 20])]) { t, x in
+            t.maxPool2d(x[0], kernel: 2)
+        }
         checker.check("maxPool 3 stride 2 pad 1", [(x, [2, 2, 4, 6])]) { t, x in t.maxPool2d(x[0], kernel: 3, stride: 2, padding: 1) }
         checker.check("avgPool 2", [(x, [2, 2, 4, 6])]) { t, x in t.avgPool2d(x[0], kernel: 2) }
         checker.check("avgPool 3 stride 1 pad 1", [(x, [2, 2, 4, 6])]) { t, x in t.avgPool2d(x[0], kernel: 3, stride: 1, padding: 1) }

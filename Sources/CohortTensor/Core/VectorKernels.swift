@@ -38,6 +38,21 @@ enum VectorKernels {
         return s
     }
 
+    /// (Σ g[i], Σ g[i]·x[i]) in one pass over g.
+    @inline(__always)
+    static func sumAndDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
+        var s0 = V(), s1 = V(), d0 = V(), d1 = V()
+        var i = 0
+        while i + 16 <= n {
+            let g0 = load(g, i), g1 = load(g, i + 8)
+            s0 += g0; s1 += g1; d0 += g0 * load(x, i); d1 += g1 * load(x, i + 8); i += 16
+        }
+        if i + 8 <= n { let g0 = load(g, i); s0 += g0; d0 += g0 * load(x, i); i += 8 }
+        var s = (s0 + s1).sum(), d = (d0 + d1).sum()
+        while i < n { s += g[i]; d += g[i] * x[i]; i += 1 }
+        return (s, d)
+    }
+
     /// dst[i] += src[i].
     @inline(__always)
     static func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {

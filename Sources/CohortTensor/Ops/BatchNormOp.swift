@@ -55,8 +55,9 @@ extension Tape {
                 var sumG: Float = 0, sumGXraw: Float = 0   // Σ g and Σ g·x
                 for b in 0..<n {
                     let o = (b * c + ch) * hw
-                    sumG += VectorKernels.sum(g + o, hw)
-                    sumGXraw += VectorKernels.dot(g + o, xp + o, hw)
+                    let (sg, sgx) = VectorKernels.sumAndDot(g + o, xp + o, hw)
+                    sumG += sg
+                    sumGXraw += sgx
                 }
                 let sumGX = (sumGXraw - mu * sumG) * inv   // Σ g·x̂
                 dgamma?[ch] += sumGX

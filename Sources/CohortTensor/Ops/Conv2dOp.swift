@@ -84,8 +84,8 @@ extension Tape {
     /// Cross-correlation of `x` [N, C, H, W] with `weight` [O, C, kh, kw], plus `bias` [O].
     /// Images are processed in chunks: im2col into [C·kh·kw, S·P] columns and one GEMM
     /// per chunk, so small images still make GEMMs big enough to run at BLAS speed.
-    /// Backward recomputes the columns (cheaper than keeping them) for dW = dY·colsᵀ and
-    /// dX = col2im(Wᵀ·dY).
+    /// Backward reuses the forward pass's columns for dW = dY·colsᵀ and computes
+    /// dX = col2im(Wᵀ·dY) chunk by chunk.
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) -> Tensor {
         precondition(x.rank == 4 && weight.rank == 4, "conv2d expects x [N,C,H,W] and weight [O,C,kh,kw], got \(x.shape) and \(weight.shape)")
         precondition(weight.shape[1] == x.shape[1], "conv2d: input has \(x.shape[1]) channels, weight expects \(weight.shape[1])")
@@ -99,13 +99,17 @@ extension Tape {
         let chunk = Swift.max(1, Swift.min(g.n, (1 << 20) / Swift.max(k * p, 1)))
         let recorded = isRecording && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false))
         let y = output([g.n, o, g.oh, g.ow], requiresGrad: recorded)
-        let cols = scratch(k * chunk * p), tmp = scratch(o * chunk * p)
+        // When the weight gradient will be needed the columns of every chunk are kept
+        // (chunk by chunk, each block [K, S·P]) so backward need not unfold again.
+        let keepsColumns = recorded && weight.requiresGrad
+        let cols = scratch(k * (keepsColumns ? g.n : chunk) * p), tmp = scratch(o * chunk * p)
         var start = 0
         while start < g.n {
             let s = Swift.min(chunk, g.n - start), ld = s * p
-            im2col(g, x.pointer + start * g.c * g.h * g.w, count: s, cols, ld: ld)
+            let block = keepsColumns ? cols + k * start * p : cols
+            im2col(g, x.pointer + start * g.c * g.h * g.w, count: s, block, ld: ld)
             gemm(transA: false, transB: false, m: o, n: ld, k: k, a: weight.pointer, lda: k,
-                 b: cols, ldb: ld, beta: 0, c: tmp, ldc: ld)
+                 b: block, ldb: ld, beta: 0, c: tmp, ldc: ld)
             for si in 0..<s {
                 let dst = y.pointer + (start + si) * o * p
                 for oc in 0..<o {
@@ -119,7 +123,7 @@ extension Tape {
         guard recorded else { return y }
         record(y) { tape in
             let dy = tape.grad(y)
-            let cols = tape.scratch(k * chunk * p), dyT = tape.scratch(o * chunk * p)
+            let dyT = tape.scratch(o * chunk * p)
             let dcols = x.requiresGrad ? tape.scratch(k * chunk * p) : nil
             let dx = x.requiresGrad ? tape.grad(x) : nil
             let dw = weight.requiresGrad ? tape.grad(weight) : nil
@@ -134,10 +138,9 @@ extension Tape {
                 if let db {
                     for oc in 0..<o { db[oc] += VectorKernels.sum(dyT + oc * ld, ld) }
                 }
-                if let dw {
-                    im2col(g, x.pointer + start * g.c * g.h * g.w, count: s, cols, ld: ld)
+                if let dw {   // the forward pass kept these columns
                     gemm(transA: false, transB: true, m: o, n: k, k: ld, a: dyT, lda: ld,
-                         b: cols, ldb: ld, beta: 1, c: dw, ldc: k)
+                         b: cols + k * start * p, ldb: ld, beta: 1, c: dw, ldc: k)
                 }
                 if let dx, let dcols {
                     gemm(transA: true, transB: false, m: k, n: ld, k: o, a: weight.pointer, lda: k,

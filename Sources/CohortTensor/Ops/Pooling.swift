@@ -5,28 +5,13 @@ extension Tape {
     /// each output's gradient to the input position that won (first one on ties).
     public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
         let g = poolGeometry(x, kernel, stride ?? kernel, padding, "maxPool2d")
+        if g.kh == 2 && g.stride == 2 && g.padding == 0 && g.h % 2 == 0 && g.w % 2 == 0 {
+            return maxPool2x2(x, g)
+        }
         let planes = g.n * g.c, plane = g.h * g.w, p = g.positions
         let recorded = needsGrad(x)
         let y = output([g.n, g.c, g.oh, g.ow], requiresGrad: recorded)
         let winners = scratchIndices(planes * p)
-        let tiled = g.kh == 2 && g.stride == 2 && g.padding == 0 && g.h % 2 == 0 && g.w % 2 == 0
-        if tiled {   // the common 2x2/2 case: windows tile the plane exactly
-            for pl in 0..<planes {
-                let src = x.pointer + pl * plane, dst = y.pointer + pl * p, win = winners + pl * p
-                for oy in 0..<g.oh {
-                    let r0 = src + 2 * oy * g.w, r1 = r0 + g.w, o = oy * g.ow
-                    for ox in 0..<g.ow {
-                        let c = 2 * ox
-                        var best = r0[c], at = c
-                        if r0[c + 1] > best { best = r0[c + 1]; at = c + 1 }
-                        if r1[c] > best { best = r1[c]; at = g.w + c }
-                        if r1[c + 1] > best { best = r1[c + 1]; at = g.w + c + 1 }
-                        dst[o + ox] = best
-                        win[o + ox] = Int32(2 * oy * g.w + at)
-                    }
-                }
-            }
-        } else {
         for pl in 0..<planes {
             let src = x.pointer + pl * plane, dst = y.pointer + pl * p, win = winners + pl * p
             for oy in 0..<g.oh { for ox in 0..<g.ow {
@@ -42,30 +27,63 @@ extension Tape {
                 win[oy * g.ow + ox] = at
             } }
         }
+        guard recorded else { return y }
+        record(y) { tape in
+            let dy = tape.grad(y), dx = tape.grad(x)
+            for pl in 0..<planes {
+                let d = dx + pl * plane, gr = dy + pl * p, win = winners + pl * p
+                for i in 0..<p where win[i] >= 0 { d[Int(win[i])] += gr[i] }
+            }
+        }
+        return y
+    }
+
+    /// The common 2x2, stride-2 case on even planes, where windows tile the input. The
+    /// forward is vectorized (max of the even and odd lanes of two rows); the backward
+    /// finds each window's winner by comparing with the output (first in row-major order
+    /// on ties, like the general path) and writes every input position, so its gradient
+    /// buffer needs no zeroing.
+    private func maxPool2x2(_ x: Tensor, _ g: ConvGeometry) -> Tensor {
+        let planes = g.n * g.c, w = g.w, ow = g.ow, oh = g.oh
+        let recorded = needsGrad(x)
+        let y = output([g.n, g.c, oh, ow], requiresGrad: recorded)
+        let xp = x.pointer, yp = y.pointer
+        for row in 0..<(planes * oh) {   // one output row per (plane, oy)
+            let r0 = xp + 2 * row * w, r1 = r0 + w, out = yp + row * ow
+            var ox = 0
+            while ox + 8 <= ow {
+                let a = UnsafeRawPointer(r0 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let b = UnsafeRawPointer(r1 + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let m = pointwiseMax(pointwiseMax(a.evenHalf, a.oddHalf), pointwiseMax(b.evenHalf, b.oddHalf))
+                UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+                ox += 8
+            }
+            while ox < ow {
+                out[ox] = Swift.max(Swift.max(r0[2 * ox], r0[2 * ox + 1]), Swift.max(r1[2 * ox], r1[2 * ox + 1]))
+                ox += 1
+            }
         }
         guard recorded else { return y }
         record(y) { tape in
             let dy = tape.grad(y)
-            if tiled {   // every input pixel is in exactly one window: write, no zeroing
-                let (dx, fresh) = tape.gradForOverwrite(x)
-                for pl in 0..<planes {
-                    let d = dx + pl * plane, gr = dy + pl * p, win = winners + pl * p
+            let (dx, fresh) = tape.gradForOverwrite(x)
+            for row in 0..<(planes * oh) {
+                let r0 = xp + 2 * row * w, r1 = r0 + w, d0 = dx + 2 * row * w, d1 = d0 + w
+                let out = yp + row * ow, gr = dy + row * ow
+                for ox in 0..<ow {
+                    let c = 2 * ox, m = out[ox], gv = gr[ox]
+                    let wa = r0[c] == m
+                    let wb = !wa && r0[c + 1] == m
+                    let wc = !wa && !wb && r1[c] == m
+                    let wd = !wa && !wb && !wc
                     if fresh {
-                        for oy in 0..<g.oh {
-                            let r0 = d + 2 * oy * g.w, r1 = r0 + g.w
-                            for ox in 0..<g.ow {
-                                r0[2 * ox] = 0; r0[2 * ox + 1] = 0; r1[2 * ox] = 0; r1[2 * ox + 1] = 0
-                            }
-                        }
+                        d0[c] = wa ? gv : 0; d0[c + 1] = wb ? gv : 0
+                        d1[c] = wc ? gv : 0; d1[c + 1] = wd ? gv : 0
+                    } else {
+                        d0[c] += wa ? gv : 0; d0[c + 1] += wb ? gv : 0
+                        d1[c] += wc ? gv : 0; d1[c + 1] += wd ? gv : 0
                     }
-                    for i in 0..<p { d[Int(win[i])] += gr[i] }
                 }
-                return
-            }
-            let dx = tape.grad(x)
-            for pl in 0..<planes {
-                let d = dx + pl * plane, gr = dy + pl * p, win = winners + pl * p
-                for i in 0..<p where win[i] >= 0 { d[Int(win[i])] += gr[i] }
             }
         }
         return y
