@@ -24,7 +24,8 @@ final class NetworkTrainableTests: XCTestCase {
         fields.insert(("type", .string(kind)), at: 0)
         let context = TrainableContext(space: space, seed: seed, mode: mode, maxResource: maxResource)
         let build = try XCTUnwrap(TrainableCatalog.standard.builder(named: kind))
-        return try XCTUnwrap(try build(TrainableSection(fields: fields), context) as? NetworkTrainableFactory)
+        let made = try build(TrainableSection(fields: fields), context)
+        return try XCTUnwrap(made as? NetworkTrainableFactory)
     }
 
     func network(_ f: NetworkTrainableFactory, trial: Int, _ config: KeyValuePairs<String, ParameterValue>) throws -> NetworkTrainable {
