@@ -11,4 +11,4 @@ swift build -c release --product cohort
 out="runs/demo-$(date +%Y%m%d-%H%M%S)"
 scripts/mpirun.sh -np 4 cohort tune --config examples/digits-asha.yaml --out "$out"
 test_accuracy="$(sed -n 's/^ *"test_metric": *\([0-9.]*\).*/\1/p' "$out/best.json")"
-echo "test accuracy of the best configuration: $test_accuracy ($out/best.json)"
+printf 'test accuracy of the best configuration: %.4f (%s)\n' "$test_accuracy" "$out/best.json"

@@ -65,3 +65,6 @@ sys.exit(0 if best["resource"] == 9 and best["test_metric"] >= 0.93 else 1)
 PY
 }
 check "tune: ASHA over an MLP on digits, 3 MPI ranks: test accuracy >= 0.93, journal legal" tune_digits
+sed -e 's|  dataset: fashion-mnist|  dataset: fashion-mnist\n  data_dir: /nonexistent/fashion|' examples/fashion-mlp-asha.yaml > "$tune_tmp/nodata.yaml"
+check "tune: missing dataset" expect_error "trainable.dataset: /nonexistent/fashion: no such file or directory" \
+  mpi -np 3 cohort tune --config "$tune_tmp/nodata.yaml" --out "$tune_tmp/nodata"
