@@ -99,7 +99,7 @@ public struct NetworkTrainableFactory: TrainableFactory {
     // MARK: Trials
 
     public func make(trial: Int, config: TrialConfig) throws -> any Trainable {
-        BLASRuntime.setThreads(threads)
+        if BLASRuntime.threads != threads { BLASRuntime.setThreads(threads) }
         return try NetworkTrainable(trial: trial, config: config, factory: self)
     }
 }

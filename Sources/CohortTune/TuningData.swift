@@ -17,8 +17,9 @@ public struct TuningData: Sendable {
     public static func load(dataset: String, dataDirectory: String?, validationFraction: Double, seed: UInt64) throws -> TuningData {
         let (all, test) = try DatasetCatalog.load(name: dataset, dataDirectory: dataDirectory)
         let (train, validation) = try all.holdOut(fraction: validationFraction, seed: seed, stream: validationStream)
-        return TuningData(train: train.renamed(all.name + "/train"), validation: validation.renamed(all.name + "/validation"),
-                          test: test)
+        let base = all.name.hasSuffix("/train") ? String(all.name.dropLast("/train".count)) : all.name
+        return TuningData(train: train.renamed(base + "/train"), validation: validation.renamed(base + "/validation"),
+                          test: test.renamed(base + "/test"))
     }
 
     /// Splits already loaded in this process, so that the coordinator, every job of a

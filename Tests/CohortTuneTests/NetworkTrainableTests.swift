@@ -145,6 +145,7 @@ final class NetworkTrainableTests: XCTestCase {
         XCTAssertEqual(acc.data.validation.count, 135)   // 10% of 1,348, the default
         XCTAssertEqual(acc.data.train.count + acc.data.validation.count, 1348)
         XCTAssertEqual(acc.data.test.count, 449)
+        XCTAssertEqual([acc.data.train.name, acc.data.validation.name, acc.data.test.name], ["digits/train", "digits/validation", "digits/test"])
         XCTAssertEqual(loss.data.validation.count, 337)
         let other = try factory(space: #"{"width": 16}"#, seed: 6)
         XCTAssertNotEqual(other.data.validation.features, acc.data.validation.features)
