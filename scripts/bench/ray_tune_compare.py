@@ -183,14 +183,14 @@ space:
 """
 
 
-def run_cohort(tmp, name, config_text, workers):
+def run_cohort(tmp, name, config_text, workers, flags=()):
     path = os.path.join(tmp, name + ".yaml")
     with open(path, "w") as f:
         f.write(config_text)
     out = os.path.join(tmp, name)
     launched = time.time()
     subprocess.run([os.path.join(ROOT, "scripts", "mpirun.sh"), "-np", str(workers + 1), "cohort", "tune",
-                    "--config", path, "--out", out, "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                    "--config", path, "--out", out, "--quiet", *flags], check=True, stdout=subprocess.DEVNULL)
     wall = time.time() - launched
     events = [json.loads(line) for line in open(os.path.join(out, "events.jsonl"))]
     results = [(e["time"], e["trial"], e["resource"], e["metric"]) for e in events if e["event"] == "result"]
@@ -332,16 +332,19 @@ def main():
         # 2. Zero-cost throughput.
         cz, rz = args.cohort_zero_cost_trials, args.zero_cost_trials
         print(f"== coordinator throughput, zero-cost trainable, {args.workers} workers")
-        cohort0 = run_cohort(tmp, "zero", cohort_config("zero", args.seed, r, R, eta, cz, 0, checkpoints=False), args.workers)
-        ray0 = run_ray(curves, rz, r, R, eta, args.workers, 0, os.path.join(tmp, "ray-zero"))
-        c_rps = len(cohort0["results"]) / cohort0["search_seconds"]
-        r_rps = len(ray0["results"]) / ray0["search_seconds"]
-        c_tps = cz / cohort0["search_seconds"]
-        r_tps = rz / ray0["search_seconds"]
-        print(f"   {'':9} {'trials':>7} {'results':>8} {'seconds':>8} {'results/s':>10} {'trials/s':>9}")
-        print(f"   {'Cohort':9} {cz:7d} {len(cohort0['results']):8d} {cohort0['search_seconds']:8.2f} {c_rps:10.1f} {c_tps:9.1f}")
-        print(f"   {'Ray Tune':9} {rz:7d} {len(ray0['results']):8d} {ray0['search_seconds']:8.2f} {r_rps:10.1f} {r_tps:9.1f}")
-        print(f"   results/s: Cohort / Ray Tune = {c_rps / r_rps:.2f}x; trials/s: Cohort / Ray Tune = {c_tps / r_tps:.2f}x")
+        zero = cohort_config("zero", args.seed, r, R, eta, cz, 0, checkpoints=False)
+        runs = [("Cohort", cz, run_cohort(tmp, "zero", zero, args.workers)),
+                ("Cohort, no fsync", cz, run_cohort(tmp, "zero-no-fsync", zero, args.workers, ["--no-fsync"])),
+                ("Ray Tune", rz, run_ray(curves, rz, r, R, eta, args.workers, 0, os.path.join(tmp, "ray-zero")))]
+        print(f"   {'':16} {'trials':>7} {'results':>8} {'seconds':>8} {'results/s':>10} {'trials/s':>9}")
+        rates = {}
+        for name, trials, run in runs:
+            rps, tps = len(run["results"]) / run["search_seconds"], trials / run["search_seconds"]
+            rates[name] = (rps, tps)
+            print(f"   {name:16} {trials:7d} {len(run['results']):8d} {run['search_seconds']:8.2f} {rps:10.1f} {tps:9.1f}")
+        for name in ("Cohort", "Cohort, no fsync"):
+            print(f"   {name} / Ray Tune: results/s {rates[name][0] / rates['Ray Tune'][0]:.2f}x, "
+                  f"trials/s {rates[name][1] / rates['Ray Tune'][1]:.2f}x")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
