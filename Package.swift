@@ -39,7 +39,7 @@ let package = Package(
             "CohortTensor", "CohortData", "CohortCluster", .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "CohortTune", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain",
             .product(name: "Yams", package: "Yams"),
         ]),
 

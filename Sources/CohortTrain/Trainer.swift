@@ -59,10 +59,19 @@ public final class Trainer {
     /// One pass over `data` in the order `sampler` gives for `epoch`.
     public func trainEpoch(_ data: Dataset, sampler: inout MinibatchSampler, epoch: Int) throws -> EpochStats {
         sampler.startEpoch(epoch)
-        reseedDropout(epoch: epoch)
+        return try trainBatches(data, sampler: sampler, batches: 0..<sampler.batchCount)
+    }
+
+    /// Batches `batches` of the epoch the sampler is positioned at: how a run stops and
+    /// continues in the middle of an epoch (a search that counts its resource in
+    /// optimizer steps). Starting at batch 0 reseeds dropout for the epoch; continuing
+    /// mid-epoch keeps the dropout streams as they are (a checkpoint restores them), so
+    /// split and whole epochs train identically.
+    public func trainBatches(_ data: Dataset, sampler: MinibatchSampler, batches: Range<Int>) throws -> EpochStats {
+        if batches.lowerBound == 0 { reseedDropout(epoch: sampler.epoch) }
         let rank = communicator.rank, ranks = communicator.size
         var lossSum: Double = 0, correct = 0, seen = 0
-        for b in 0..<sampler.batchCount {
+        for b in batches {
             let indices = sampler.shardIndices(batch: b, rank: rank, rankCount: ranks)
             let global = sampler.batchBounds(b).count
             tape.reset()
@@ -93,7 +102,7 @@ public final class Trainer {
         var totals: [Double] = [lossSum, Double(correct), Double(seen)]
         if ranks > 1 { try communicator.allreduce(&totals, op: .sum) }
         return EpochStats(loss: totals[0] / max(totals[2], 1), accuracy: totals[1] / max(totals[2], 1),
-                          samples: Int(totals[2]), steps: sampler.batchCount)
+                          samples: Int(totals[2]), steps: batches.count)
     }
 
     /// Dropout masks depend on (seed, rank, epoch) only, so a resumed run draws the same
