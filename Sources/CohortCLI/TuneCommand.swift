@@ -1,9 +1,60 @@
 import ArgumentParser
+import CohortTune
+import Foundation
 
+/// `cohort tune`: ASHA and its family over the job farm.
 struct TuneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tune", abstract: "Run a hyperparameter search.")
+    static let configuration = CommandConfiguration(
+        commandName: "tune",
+        abstract: "Run a hyperparameter search (ASHA, SHA, Hyperband, async Hyperband, random).",
+        discussion: """
+        Under mpirun, rank 0 coordinates and ranks 1..N-1 train:
+          mpirun -np 5 cohort tune --config examples/surrogate.yaml
+        Without mpirun, --workers K runs the same farm with K in-process workers.
+        The run directory (--out, default runs/<name>) holds config.yaml, events.jsonl,
+        checkpoints/ and best.json. A killed run continues with --resume --out DIR.
+        """
+    )
+
+    @Option(name: .long, help: "The search config (YAML or JSON).")
+    var config: String?
+
+    @Option(name: .long, help: "The run directory (default runs/<name>).")
+    var out: String?
+
+    @Flag(name: .long, help: "Continue the run in --out from its journal.")
+    var resume = false
+
+    @Option(name: .long, help: "In-process workers when not under mpirun (default 2).")
+    var workers: Int?
+
+    @Flag(name: .long, help: "No progress line.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Write journal events without fsync (faster; survives a killed process, not a crashed machine).")
+    var noFsync = false
+
+    @Flag(name: .long, help: "Check the journal in --out instead of running: every promotion legal, every job answered once.")
+    var audit = false
 
     func run() throws {
-        throw ValidationError("'tune' is not built yet")
+        if audit {
+            guard let out else { throw ValidationError("--audit needs --out DIR") }
+            let violations: [JournalAudit.Violation]
+            do {
+                violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)))
+            } catch {
+                throw TuneRunner.TuneInputError("\(error)")
+            }
+            for v in violations { print(v) }
+            if !violations.isEmpty { throw TuneRunner.TuneInputError("journal of \(out): \(violations.count) violations") }
+            print("journal of \(out): every decision legal, every job answered once")
+            return
+        }
+        let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
+                                  progress: !quiet, syncJournal: !noFsync)
+        guard let outcome = try TuneRunner.run(options) else { return }
+        print(outcome.summary)
+        print("run directory: \(outcome.runDirectory.path)")
     }
 }

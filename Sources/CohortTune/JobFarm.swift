@@ -1,0 +1,250 @@
+import Foundation
+import CohortCluster
+
+/// The job farm: rank 0 coordinates, ranks 1..N-1 train.
+///
+/// Protocol (every message is one JSON object as UTF-8 bytes):
+///
+/// 1. Each worker sends `{"kind":"ready"}` on ``JobFarm/toCoordinator`` as soon as it
+///    starts, and then only ever blocks waiting for one assignment from rank 0.
+/// 2. The coordinator keeps a queue of idle workers. For each idle worker it asks the
+///    ``FarmCoordinator`` for an assignment. A `run` assignment's `start` event is
+///    appended to the journal (and flushed) *before* the job is sent as
+///    `{"kind":"run","job":{...}}` on ``JobFarm/toWorker``. A `wait` assignment leaves
+///    the worker in the idle queue without a message: it stays blocked (sleeping)
+///    until a later result makes work. A `stop` assignment is sent as
+///    `{"kind":"stop"}` and the worker is done.
+/// 3. The worker builds the trainable, restores the checkpoint named by the job's
+///    `resume_from` (pause and resume), trains to the job's resource, evaluates,
+///    saves its checkpoint into the shared run directory, and sends
+///    `{"kind":"result","trial":T,"rung":K,"metric":M,"seconds":S}`, or
+///    `{"kind":"result",...,"failed":"reason"}` if training threw or the metric is not
+///    finite. A result is also the worker's request for its next job.
+/// 4. The coordinator never waits on one worker: it probes for a message from *any*
+///    source, sleeping between polls. On a result it journals `result`/`failed`
+///    (flushed), tells the scheduler, and puts the worker back in the idle queue,
+///    then goes to step 2.
+/// 5. Between polls it checks deadlines: a job running longer than the farm's
+///    `job_timeout` marks its worker lost (journal `lost`), and the job goes back to
+///    the front of the queue for the next free worker. A lost worker that answers
+///    after all is taken back; its late result is kept if the job had not finished
+///    elsewhere, and ignored otherwise.
+/// 6. When the scheduler is finished and nothing runs, every active worker gets
+///    `stop`, the journal gets `end`, and all ranks return. A run killed at any point
+///    (even SIGKILL of mpirun) resumes from the journal: jobs started and not
+///    answered run again first, finished results are kept.
+public enum JobFarm {
+    /// Tag of worker -> coordinator messages (ready, result).
+    public static let toCoordinator = 101
+    /// Tag of coordinator -> worker messages (run, stop).
+    public static let toWorker = 102
+
+    // MARK: Messages
+
+    static func send(_ json: JSONValue, to rank: Int, tag: Int, over comm: Communicator) throws {
+        try comm.send(Array(json.description.utf8), to: rank, tag: tag)
+    }
+
+    static func receive(from source: Int?, tag: Int, over comm: Communicator) throws -> (JSONValue, Int) {
+        let (bytes, info) = try comm.receive(UInt8.self, from: source, tag: tag)
+        do {
+            return (try JSONValue.parse(String(decoding: bytes, as: UTF8.self)), info.source)
+        } catch {
+            throw TuneError.protocolViolation("unreadable message from rank \(info.source): \(error)")
+        }
+    }
+
+    static func jobJSON(_ job: Job) -> JSONValue {
+        var m: [(key: String, value: JSONValue)] = [("trial", .int(job.trial)), ("bracket", .int(job.bracket)), ("rung", .int(job.rung)),
+                                                    ("resource", .double(job.resource)), ("config", job.config.json)]
+        if let r = job.resumeFrom { m.append(("resume_from", .double(r))) }
+        return .object(m)
+    }
+
+    static func job(from json: JSONValue, space: SearchSpace) throws -> Job {
+        guard let trial = json["trial"]?.intValue, let rung = json["rung"]?.intValue, let resource = json["resource"]?.doubleValue,
+              let config = json["config"] else { throw TuneError.protocolViolation("job message without trial, rung, resource or config") }
+        return Job(trial: trial, config: try space.config(from: config), bracket: json["bracket"]?.intValue ?? 0,
+                   rung: rung, resource: resource, resumeFrom: json["resume_from"]?.doubleValue)
+    }
+
+    // MARK: Worker
+
+    /// The worker loop (ranks 1...N-1). Returns when told to stop.
+    public static func work(comm: Communicator, space: SearchSpace, factory: any TrainableFactory, run: RunDirectory) throws {
+        try send(.object([("kind", .string("ready"))]), to: 0, tag: toCoordinator, over: comm)
+        while true {
+            let (message, _) = try receive(from: 0, tag: toWorker, over: comm)
+            guard message["kind"]?.stringValue == "run", let jobJSON = message["job"] else { return }
+            let job = try job(from: jobJSON, space: space)
+            let started = Date()
+            let outcome = execute(job, factory: factory, run: run)
+            var reply: [(key: String, value: JSONValue)] = [("kind", .string("result")), ("trial", .int(job.trial)), ("rung", .int(job.rung))]
+            switch outcome {
+            case let .metric(m): reply.append(("metric", .double(m)))
+            case let .failed(reason): reply.append(("failed", .string(reason)))
+            }
+            reply.append(("seconds", .double(Date().timeIntervalSince(started))))
+            try send(.object(reply), to: 0, tag: toCoordinator, over: comm)
+        }
+    }
+
+    /// Runs one job: restore, train, evaluate, save. Every error is the job's failure,
+    /// never the worker's.
+    public static func execute(_ job: Job, factory: any TrainableFactory, run: RunDirectory) -> TrialResult.Outcome {
+        do {
+            let trainable = try factory.make(trial: job.trial, config: job.config)
+            if let from = job.resumeFrom {
+                try trainable.restore(from: run.checkpoint(trial: job.trial, resource: from), resource: from)
+            }
+            try trainable.train(to: job.resource)
+            let metric = try trainable.evaluate()
+            guard metric.isFinite else { return .failed("metric is \(metric)") }
+            if factory.writesCheckpoints {
+                let url = run.checkpoint(trial: job.trial, resource: job.resource)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try trainable.save(to: url)
+            }
+            return .metric(metric)
+        } catch {
+            return .failed(String(describing: error))
+        }
+    }
+}
+
+// MARK: Coordinator
+
+/// Rank 0's side of the farm: the loop of steps 2, 4, 5 and 6 above.
+public final class FarmCoordinatorLoop {
+    public var coordinator: FarmCoordinator
+    let comm: Communicator
+    let journal: JournalSink
+    let space: SearchSpace
+    let jobTimeout: Double?
+    /// Seconds of run time already spent before this process started (resume).
+    let timeOffset: Double
+    let clockStart = Date()
+    /// Called about once a second with the coordinator, for a progress line.
+    var onTick: ((FarmCoordinator, Double) -> Void)?
+    public private(set) var lostWorkers = Set<Int>()
+    /// Busy seconds per worker in this session, for the busy fraction.
+    public private(set) var sessionBusy: [Int: Double] = [:]
+
+    public init(coordinator: FarmCoordinator, comm: Communicator, journal: JournalSink, space: SearchSpace,
+                jobTimeout: Double?, timeOffset: Double) {
+        self.coordinator = coordinator
+        self.comm = comm
+        self.journal = journal
+        self.space = space
+        self.jobTimeout = jobTimeout
+        self.timeOffset = timeOffset
+    }
+
+    public var now: Double { timeOffset + Date().timeIntervalSince(clockStart) }
+    public var sessionSeconds: Double { Date().timeIntervalSince(clockStart) }
+
+    /// Runs the farm until the search is finished; returns the `end` event written.
+    @discardableResult
+    public func run(endReason: String = "budget spent") throws -> JournalEvent {
+        let workers = Array(1..<comm.size)
+        var active = Set(workers)
+        var idle: [Int] = []
+        var stopped = Set<Int>()
+        var lastTick = Date.distantPast
+        let backoff = Backoff(spins: 50, firstSleep: 20, maxSleep: 2_000)
+
+        while true {
+            // Step 2: serve idle workers in arrival order.
+            var stillIdle: [Int] = []
+            for w in idle {
+                let (assignment, event) = coordinator.assign(worker: w, now: now)
+                if let event { try journal.append(event) }
+                switch assignment {
+                case let .run(job):
+                    try JobFarm.send(.object([("kind", .string("run")), ("job", JobFarm.jobJSON(job))]), to: w, tag: JobFarm.toWorker, over: comm)
+                case .wait:
+                    stillIdle.append(w)
+                case .stop:
+                    try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm)
+                    active.remove(w)
+                    stopped.insert(w)
+                }
+            }
+            idle = stillIdle
+            if active.isEmpty && !coordinator.isIdle {
+                throw TuneError.ranks("every worker was lost with work outstanding; the journal is intact: continue with --resume")
+            }
+            // Step 6: done when the search is finished and every active worker is stopped.
+            if active.isEmpty || (coordinator.isIdle && active.allSatisfy({ idle.contains($0) }) && coordinator.isFinished(now: now)) {
+                for w in active.sorted() where !stopped.contains(w) {
+                    try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm)
+                }
+                break
+            }
+
+            // Step 4: wait for any worker, checking deadlines between polls.
+            var attempt = 0
+            var sleep = backoff.firstSleep
+            var info: MessageInfo? = nil
+            while info == nil {
+                info = try comm.iprobe(from: nil, tag: JobFarm.toCoordinator)
+                if info != nil { break }
+                if Date().timeIntervalSince(lastTick) >= 1 {
+                    lastTick = Date()
+                    onTick?(coordinator, now)
+                    // Step 5: lost workers.
+                    if let timeout = jobTimeout {
+                        for w in coordinator.overdue(now: now, timeout: timeout) {
+                            if let e = coordinator.lose(worker: w, reason: "no answer within job_timeout (\(JSONValue.number(timeout)) s)", now: now) {
+                                try journal.append(e)
+                                lostWorkers.insert(w)
+                                active.remove(w)
+                            }
+                        }
+                        if !idle.isEmpty && !coordinator.requeued.isEmpty { break }
+                    }
+                    // A time limit can end the search while workers wait.
+                    if !idle.isEmpty, coordinator.running.isEmpty { break }
+                }
+                attempt += 1
+                if attempt > backoff.spins {
+                    usleep(sleep)
+                    sleep = Swift.min(backoff.maxSleep, sleep &* 2)
+                }
+            }
+            guard let info else { continue }
+            let (message, source) = try JobFarm.receive(from: info.source, tag: JobFarm.toCoordinator, over: comm)
+            if lostWorkers.contains(source) {
+                lostWorkers.remove(source)
+                active.insert(source)
+            }
+            switch message["kind"]?.stringValue {
+            case "ready":
+                idle.append(source)
+            case "result":
+                guard let trial = message["trial"]?.intValue, let rung = message["rung"]?.intValue else {
+                    throw TuneError.protocolViolation("result from rank \(source) without trial or rung")
+                }
+                let seconds = message["seconds"]?.doubleValue ?? 0
+                let result: TrialResult
+                if let m = message["metric"]?.doubleValue {
+                    result = .metric(trial: trial, rung: rung, m)
+                } else {
+                    result = .failed(trial: trial, rung: rung, message["failed"]?.stringValue ?? "failed")
+                }
+                if let started = coordinator.running[source]?.since {
+                    sessionBusy[source, default: 0] += Swift.max(0, now - Swift.max(started, timeOffset))
+                }
+                if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now) {
+                    try journal.append(event)
+                }
+                idle.append(source)
+            default:
+                throw TuneError.protocolViolation("unknown message from rank \(source): \(message)")
+            }
+        }
+        let end = coordinator.endEvent(now: now, reason: endReason)
+        try journal.append(end)
+        return end
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import CohortCluster
+
+/// What `cohort tune` was asked to do.
+public struct TuneOptions: Sendable {
+    public var configPath: String?
+    public var out: String?
+    public var resume = false
+    /// In-process workers when not under mpirun.
+    public var workers: Int?
+    public var progress = true
+    /// fsync every journal event (default) or only write it.
+    public var syncJournal = true
+
+    public init(configPath: String? = nil, out: String? = nil, resume: Bool = false, workers: Int? = nil,
+                progress: Bool = true, syncJournal: Bool = true) {
+        self.configPath = configPath
+        self.out = out
+        self.resume = resume
+        self.workers = workers
+        self.progress = progress
+        self.syncJournal = syncJournal
+    }
+}
+
+/// What a finished run reports back (rank 0; workers get `nil`).
+public struct TuneOutcome: Sendable {
+    public var runDirectory: URL
+    public var end: JournalEvent.End
+    public var best: BestTrial?
+    public var busyFraction: [Int: Double]
+    public var summary: String
+}
+
+/// The best configuration found, as written to `best.json`.
+public struct BestTrial: Sendable {
+    public var trial: Int
+    public var config: TrialConfig
+    public var metric: Double
+    public var rung: Int
+    public var resource: Double
+    public var testMetric: Double?
+
+    public var json: JSONValue {
+        .object([("trial", .int(trial)), ("config", config.json), ("metric", .double(metric)), ("rung", .int(rung)),
+                 ("resource", .number(resource)), ("test_metric", testMetric.map(JSONValue.double) ?? .null)])
+    }
+}
+
+/// The library entry point of `cohort tune`.
+public enum TuneRunner {
+    /// Everything rank 0 checks before anything is written.
+    struct Prepared {
+        var config: TuneConfig
+        var run: RunDirectory
+        var replay: FarmCoordinator.Replay?
+        var journalLength: UInt64?
+    }
+
+    /// Runs a search: under mpirun on the MPI world, otherwise on `--workers` K
+    /// in-process workers plus a coordinator thread. Returns rank 0's outcome.
+    public static func run(_ options: TuneOptions, catalog: TrainableCatalog = .standard,
+                           log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TuneOutcome? {
+        if Cluster.isUnderMPI {
+            if options.workers != nil {
+                throw TuneInputError("--workers is for runs without mpirun; under mpirun, -np N gives N-1 workers")
+            }
+            let comm = try Cluster.world()
+            defer { Cluster.finalize() }
+            // Rank 0 validates; the verdict is broadcast so every rank exits the same way.
+            var prepared: Prepared?
+            var failure: String?
+            if comm.rank == 0 {
+                if comm.size < 2 {
+                    failure = "cohort tune needs at least 2 ranks under mpirun (1 coordinator + workers), got 1; use mpirun -np N with N >= 2, or run without mpirun and --workers K"
+                } else {
+                    do { prepared = try prepare(options, catalog: catalog) } catch { failure = "\(error)" }
+                }
+            }
+            let verdict: [String] = try comm.broadcast(message: comm.rank == 0 ? [failure == nil ? "ok" : "error", failure ?? "",
+                                                                                  prepared?.config.sourceText ?? "", prepared?.run.url.path ?? ""] : nil,
+                                                       root: 0)
+            guard verdict[0] == "ok" else { throw TuneInputError(verdict[1]) }
+            return try runRank(comm: comm, prepared: prepared, configText: verdict[2], runPath: verdict[3], options: options, catalog: catalog, log: log)
+        }
+        let workers = options.workers ?? 2
+        guard workers >= 1 else { throw TuneInputError("--workers must be at least 1, got \(workers)") }
+        let prepared: Prepared
+        do { prepared = try prepare(options, catalog: catalog) } catch { throw TuneInputError("\(error)") }
+        let box = OutcomeBox()
+        try LocalCommunicator.run(ranks: workers + 1) { comm in
+            let outcome = try runRank(comm: comm, prepared: comm.rank == 0 ? prepared : nil, configText: prepared.config.sourceText,
+                                      runPath: prepared.run.url.path, options: options, catalog: catalog, log: log)
+            if let outcome { box.set(outcome) }
+        }
+        return box.value
+    }
+
+    /// Bad input (config, command line, run directory, rank count), raised
+    /// identically on every rank so that it is reported once.
+    public struct TuneInputError: UniformError {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
+    final class OutcomeBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: TuneOutcome?
+        func set(_ v: TuneOutcome) { lock.lock(); stored = v; lock.unlock() }
+        var value: TuneOutcome? { lock.lock(); defer { lock.unlock() }; return stored }
+    }
+
+    // MARK: Preparation (rank 0, writes nothing)
+
+    static func prepare(_ options: TuneOptions, catalog: TrainableCatalog) throws -> Prepared {
+        if options.resume {
+            guard let out = options.out else { throw TuneError.io("--resume needs --out DIR, the run directory to continue") }
+            let run = RunDirectory(URL(fileURLWithPath: out))
+            guard FileManager.default.fileExists(atPath: run.configURL.path),
+                  FileManager.default.fileExists(atPath: run.journalURL.path) else {
+                throw TuneError.io("cannot resume \(run.url.path): it has no config.yaml and events.jsonl")
+            }
+            let config = try TuneConfig.load(contentsOf: run.configURL, catalog: catalog)
+            if let path = options.configPath {
+                let given = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
+                if given.sourceText != config.sourceText {
+                    throw TuneError.io("--config \(path) differs from \(run.configURL.path), the config this run started with; resume without --config")
+                }
+            }
+            let contents = try JournalContents.read(url: run.journalURL, space: config.space)
+            let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode)
+            return Prepared(config: config, run: run, replay: replay, journalLength: contents.validLength)
+        }
+        guard let path = options.configPath else { throw TuneError.io("say which search to run with --config FILE (or --resume --out DIR)") }
+        let config = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
+        let run = RunDirectory(URL(fileURLWithPath: options.out ?? "runs/\(config.name)"))
+        if run.isNonEmpty { throw TuneError.runDirectoryExists(run.url.path) }
+        return Prepared(config: config, run: run, replay: nil, journalLength: nil)
+    }
+
+    // MARK: One rank
+
+    static func runRank(comm: Communicator, prepared: Prepared?, configText: String, runPath: String,
+                        options: TuneOptions, catalog: TrainableCatalog, log: @escaping @Sendable (String) -> Void) throws -> TuneOutcome? {
+        let run = RunDirectory(URL(fileURLWithPath: runPath))
+        guard comm.rank == 0, let prepared else {
+            let config = try TuneConfig.parse(configText, catalog: catalog)
+            try JobFarm.work(comm: comm, space: config.space, factory: try config.makeTrainableFactory(catalog: catalog), run: run)
+            return nil
+        }
+        let config = prepared.config
+        let journal: JournalWriter
+        var coordinator: FarmCoordinator
+        var offset = 0.0
+        if let replay = prepared.replay {
+            journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal, truncatingTo: prepared.journalLength)
+            coordinator = replay.coordinator
+            offset = replay.lastTime
+            if replay.ended && replay.interrupted.isEmpty {
+                log("run \(run.url.path) had already ended; nothing to resume")
+            }
+            try journal.append(.resume(time: offset, requeued: replay.interrupted.count))
+            log("resuming \(run.url.path) at t=\(String(format: "%.1f", offset)) s: \(coordinator.results) results kept, \(replay.interrupted.count) interrupted jobs to run again")
+        } else {
+            try run.create(configText: config.sourceText)
+            journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal)
+            coordinator = FarmCoordinator(scheduler: config.makeScheduler(), mode: config.mode)
+            try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
+                                          workers: comm.size - 1, time: 0)))
+        }
+        let factory = try config.makeTrainableFactory(catalog: catalog)
+        let loop = FarmCoordinatorLoop(coordinator: coordinator, comm: comm, journal: journal, space: config.space,
+                                       jobTimeout: config.jobTimeout, timeOffset: offset)
+        let progress = ProgressLine(config: config)
+        if options.progress { loop.onTick = { c, now in log(progress.line(c, now: now)) } }
+        let endEvent = try loop.run()
+        guard case let .end(end) = endEvent else { return nil }
+        coordinator = loop.coordinator
+
+        // best.json, with the test metric of the best configuration.
+        var best: BestTrial?
+        if let b = coordinator.best {
+            // Configurations are a pure function of (seed, trial id).
+            let cfg = config.space.sample(trial: b.trial, seed: config.seed)
+            var test: Double?
+            if let t = try? factory.make(trial: b.trial, config: cfg) {
+                if (try? t.restore(from: run.checkpoint(trial: b.trial, resource: b.resource), resource: b.resource)) != nil {
+                    test = (try? t.testMetric()) ?? nil
+                }
+            }
+            best = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
+            try Data((best!.json.pretty() + "\n").utf8).write(to: run.bestURL, options: .atomic)
+        }
+        let session = Swift.max(loop.sessionSeconds, 1e-9)
+        var busy: [Int: Double] = [:]
+        for w in 1..<comm.size { busy[w] = Swift.min(1, (loop.sessionBusy[w] ?? 0) / session) }
+        let summary = Summary.render(config: config, coordinator: coordinator, best: best, busy: busy, end: end, lost: loop.lostWorkers)
+        return TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: busy, summary: summary)
+    }
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import CohortTune
-
-final class CohortTuneSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}
