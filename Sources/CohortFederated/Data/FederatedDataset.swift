@@ -54,6 +54,9 @@ public struct FederatedDataset: Sendable, Equatable {
                 }
             }
         }
+        if let empty = clients.first(where: { $0.train.count == 0 }) {
+            throw FederatedError.unsatisfiable("data set \(name): client \(empty.id) has no training samples")
+        }
         var seen = Set<String>()
         for client in clients + heldOutClients where !seen.insert(client.id).inserted {
             throw FederatedError.unsatisfiable("data set \(name): client id \(client.id) appears twice")
