@@ -16,6 +16,8 @@ public enum FederatedError: UniformError, Equatable, Sendable {
     case runDirectory(path: String, message: String)
     /// A data set, partition or sampling request that cannot be satisfied.
     case unsatisfiable(String)
+    /// Every problem found in a config file, each as `path: message`.
+    case config([String])
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum FederatedError: UniformError, Equatable, Sendable {
         case let .badData(path, message): return "\(path): \(message)"
         case let .runDirectory(path, message): return "run directory \(path): \(message)"
         case let .unsatisfiable(message): return message
+        case let .config(issues): return issues.joined(separator: "; ")
         }
     }
 

@@ -1,0 +1,6 @@
+extension FederatedModelCatalog {
+    /// The models `cohort fed` configs can name.
+    public static var standard: FederatedModelCatalog {
+        FederatedModelCatalog()
+    }
+}
