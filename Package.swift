@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CohortCluster", targets: ["CohortCluster"]),
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortData", targets: ["CohortData"]),
+        .library(name: "CohortTrain", targets: ["CohortTrain"]),
         .library(name: "CohortTune", targets: ["CohortTune"]),
         .library(name: "CohortFederated", targets: ["CohortFederated"]),
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
@@ -33,6 +34,9 @@ let package = Package(
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
         .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],
                 exclude: ["Resources"]),
+        .target(name: "CohortTrain", dependencies: [
+            "CohortTensor", "CohortData", "CohortCluster", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "CohortTune", dependencies: [
             "CohortCluster", "CohortTensor", "CohortData",
             .product(name: "Yams", package: "Yams"),
@@ -51,7 +55,7 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortFederated", "CohortNAS",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -59,6 +63,7 @@ let package = Package(
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
+        .testTarget(name: "CohortTrainTests", dependencies: ["CohortTrain", "CohortCluster"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),
