@@ -34,7 +34,28 @@ struct FedCommand: ParsableCommand {
     @Flag(name: .long, help: "Write journal lines without fsync (faster; survives a killed process, not a crashed machine).")
     var noFsync = false
 
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Compare two run directories instead of running: per-round model digests and final checkpoints.")
+    var compare: [String] = []
+
+    @Option(name: .long, help: "With --compare: fail unless the final models differ by at most this much (0: bit-identical in every round).")
+    var tolerance: Float?
+
     func run() throws {
+        if !compare.isEmpty {
+            guard compare.count == 2 else { throw ValidationError("--compare takes two run directories") }
+            let comparison = try RunComparison.compare(compare[0], compare[1])
+            print(comparison.report)
+            if let tolerance {
+                if tolerance == 0 && !comparison.isIdentical {
+                    throw ComparisonFailure(message: "the runs are not bit-identical")
+                }
+                if comparison.maxDifference > tolerance {
+                    throw ComparisonFailure(message: "the final models differ by \(comparison.maxDifference), more than \(tolerance)")
+                }
+            }
+            return
+        }
         let comm = try Cluster.world()
         let isRoot = comm.rank == 0
         let quiet = self.quiet
@@ -70,4 +91,10 @@ struct FedCommand: ParsableCommand {
     }
 
     static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+/// Two runs that were expected to agree do not.
+struct ComparisonFailure: UniformError {
+    var message: String
+    var description: String { message }
 }

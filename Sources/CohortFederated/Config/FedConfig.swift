@@ -37,7 +37,7 @@ public struct FedConfig: Sendable {
     public var name: String
     public var seed: UInt64
     public var data: DataSpec
-    public var model: ModelSpec
+    public var model: FederatedModelSpec
     /// Settings every arm starts from (arm 0, no FedEx space resolved yet).
     public var base: RoundSettings
     public var fedex: FedExSpec?
@@ -98,9 +98,9 @@ public struct FedConfig: Sendable {
         let data = top.section("data", required: true, hint: "source: synthetic, digits, fashion-mnist, mnist, leaf or a path")
             .flatMap { DataSpec.parse($0, experimentSeed: seed) }
 
-        var model: ModelSpec?
+        var model: FederatedModelSpec?
         if let m = top.section("model", required: true, hint: "type: logistic or mlp") {
-            if let type = m.string("type") { model = ModelSpec(type: type, fields: m.members) } else {
+            if let type = m.string("type") { model = FederatedModelSpec(type: type, fields: m.members) } else {
                 issues.add("model.type", "is missing (logistic or mlp)")
             }
         }

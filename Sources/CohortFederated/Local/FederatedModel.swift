@@ -94,3 +94,11 @@ public protocol FederatedModelFactory {
     var name: String { get }
     func makeModel(sampleShape: [Int], classCount: Int) throws -> FederatedModel
 }
+
+/// Thrown by `FederatedModel.train` when local training produced a non-finite loss; the
+/// round engine then leaves the client out of the average (and FedEx counts it as the
+/// round's worst loss) instead of failing the run.
+public struct LocalTrainingDiverged: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "local training diverged (non-finite loss)" }
+}

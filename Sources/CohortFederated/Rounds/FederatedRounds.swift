@@ -96,6 +96,16 @@ public final class FederatedRounds {
         RoundState(completedRounds: completedRounds, global: global, server: server, fedex: fedex)
     }
 
+    /// FNV-1a over the bits of the global model: equal digests mean bit-identical models
+    /// (with overwhelming probability), so journals of two runs compare model by model.
+    public var globalDigest: UInt64 { Self.digest(global) }
+
+    public static func digest(_ values: [Float]) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
     /// Whether every configured round has run.
     public var isFinished: Bool { completedRounds >= settings.rounds }
 
@@ -131,10 +141,15 @@ public final class FederatedRounds {
             let client = data.clients[clientIndex]
             let parameters = model.parameters
             global.withUnsafeBufferPointer { _ = parameters.update(fromContentsOf: $0) }
-            let report = try global.withUnsafeBufferPointer { anchor in
-                try model.train(on: client.train, plan: LocalTrainingPlan(
-                    hyperparameters: localSettings[position], epochs: epochs[position], seed: settings.seed,
-                    stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)], anchor: anchor))
+            let report: LocalTrainingReport
+            do {
+                report = try global.withUnsafeBufferPointer { anchor in
+                    try model.train(on: client.train, plan: LocalTrainingPlan(
+                        hyperparameters: localSettings[position], epochs: epochs[position], seed: settings.seed,
+                        stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)], anchor: anchor))
+                }
+            } catch is LocalTrainingDiverged {
+                report = LocalTrainingReport(lossSum: .infinity, steps: 1)
             }
             // A client whose training diverged sends nothing to the average (one
             // non-finite value would poison the global model) and counts for FedEx as

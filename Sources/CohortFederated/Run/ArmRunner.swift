@@ -98,7 +98,7 @@ struct ArmRunner {
             if let scored { evaluation = scored }
             if isRoot {
                 let line = RunEvent.round(arm: arm, record: record, evaluation: scored, fedex: rounds.fedex,
-                                          space: settings.fedex?.space, time: now)
+                                          space: settings.fedex?.space, digest: rounds.globalDigest, time: now)
                 let checkpoint = RoundCheckpoint(arm: arm, state: rounds.state)
                 try rankLocal {
                     try journal?.append(line)

@@ -10,8 +10,9 @@ import Foundation
 /// - `arm`: an arm's first start, with its sampled server/local values and FedEx space.
 /// - `round`: one per round: `arm`, `round` (rounds completed, from 1), `sampled`,
 ///   `stragglers`, `diverged`, `train_loss`, `test_accuracy` / `test_loss` /
-///   `validation_accuracy` / `heldout_accuracy` (null between evaluations), FedEx's
-///   `fedex` state, and `time` (seconds since the run began).
+///   `validation_accuracy` / `heldout_accuracy` (null between evaluations),
+///   `model_digest` (FNV-1a of the global model's bits: equal digests, identical
+///   models), FedEx's `fedex` state, and `time` (seconds since the run began).
 /// - `result`: an arm scored at the end of a rung (`rung`, `rounds`, `metric`).
 /// - `end`: the best arm.
 public final class RunJournal {
@@ -112,7 +113,7 @@ enum RunEvent {
     }
 
     static func round(arm: Int, record: RoundRecord, evaluation: EvaluationRecord?, fedex: FedExDistribution?,
-                      space: FedExSpace?, time: Double) -> JSONValue {
+                      space: FedExSpace?, digest: UInt64, time: Double) -> JSONValue {
         let p = record.participants
         var members: [(key: String, value: JSONValue)] = [
             ("event", .string("round")), ("arm", .int(arm)), ("round", .int(record.round + 1)),
@@ -120,6 +121,7 @@ enum RunEvent {
             ("diverged", .array(record.diverged.map(JSONValue.int))), ("train_loss", number(record.trainLoss)),
         ]
         members += evaluationFields(evaluation)
+        members.append(("model_digest", .string(String(format: "%016llx", digest))))
         if let fedex, let space {
             var f: [(key: String, value: JSONValue)] = [("entropy", .double(fedex.entropy))]
             if let step = record.fedexStep {

@@ -7,7 +7,7 @@ import CohortTune
 ///   type: mlp
 ///   hidden: [200, 200]
 /// ```
-public struct ModelSpec: Equatable, Sendable {
+public struct FederatedModelSpec: Equatable, Sendable {
     public var type: String
     /// Every field of the section, `type` included, in the order written.
     public var fields: [(key: String, value: JSONValue)]
@@ -19,14 +19,14 @@ public struct ModelSpec: Equatable, Sendable {
 
     public subscript(key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
 
-    public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
+    public static func == (a: FederatedModelSpec, b: FederatedModelSpec) -> Bool {
         a.type == b.type && JSONValue.object(a.fields) == JSONValue.object(b.fields)
     }
 }
 
 /// The models a config may name, each with a builder that checks its fields.
 public struct FederatedModelCatalog {
-    public typealias Builder = (ModelSpec) throws -> FederatedModelFactory
+    public typealias Builder = (FederatedModelSpec) throws -> FederatedModelFactory
     private var builders: [(name: String, build: Builder)]
 
     public init(_ builders: [(name: String, build: Builder)] = []) { self.builders = builders }
@@ -42,7 +42,7 @@ public struct FederatedModelCatalog {
     }
 
     /// The factory for `spec`, or a one-line error naming the known types.
-    public func factory(for spec: ModelSpec) throws -> FederatedModelFactory {
+    public func factory(for spec: FederatedModelSpec) throws -> FederatedModelFactory {
         guard let build = builder(named: spec.type) else {
             throw FederatedError.invalidValue(
                 field: "model.type", message: "unknown model '\(spec.type)' (expected one of \(names.isEmpty ? "none yet" : names.joined(separator: ", ")))")
