@@ -1,6 +1,7 @@
 import ArgumentParser
 import CohortCluster
 import CohortFederated
+import CohortTensor
 import Foundation
 
 /// `cohort fed`: federated training rounds (FedAvg, FedProx, adaptive server
@@ -56,8 +57,15 @@ struct FedCommand: ParsableCommand {
             }
             return
         }
+        // Clients train small models on small batches: one BLAS thread per rank, and
+        // the CPU's real kernel (a single process restarts itself once to get it).
+        if !Cluster.isUnderMPI { try BLASKernel.ensureFastKernel() }
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASRuntime.setThreads(1) }
         let comm = try Cluster.world()
         let isRoot = comm.rank == 0
+        if isRoot && !quiet, let warning = BLASRuntime.fallbackWarning {
+            FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
+        }
         let quiet = self.quiet
         let options = FedOptions(configPath: config, out: out, resume: resume, syncJournal: !noFsync)
         let outcome = try FederatedRunner.run(options, communicator: comm, catalog: .standard) { line in
