@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "CohortTune", targets: ["CohortTune"]),
         .library(name: "CohortFederated", targets: ["CohortFederated"]),
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
+        .library(name: "CohortReport", targets: ["CohortReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,7 @@ let package = Package(
         .target(name: "CohortNAS", dependencies: [
             "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
+        .target(name: "CohortReport", dependencies: ["CohortTune"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -55,7 +57,7 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,5 +69,6 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortTune"]),
     ]
 )

@@ -12,7 +12,7 @@ struct CohortCommand: ParsableCommand {
         Launch with mpirun to use many processes: rank 0 coordinates, the others work.
         Without mpirun, commands run in this process (some take --workers).
         """,
-        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, FedCommand.self, NASCommand.self, BenchCommand.self]
+        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, FedCommand.self, NASCommand.self, BenchCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main`, but under `mpirun` prints a
@@ -29,6 +29,11 @@ struct CohortCommand: ParsableCommand {
     }
 
     private static func exitReporting(_ error: Error) -> Never {
+        // A command that has already said why it failed only sets the status.
+        if let code = error as? ExitCode {
+            Cluster.finalize()
+            Foundation.exit(code.rawValue)
+        }
         let sameOnEveryRank = error is UniformError || error is ValidationError || isParseOrHelp(error)
         if sameOnEveryRank {
             if Cluster.launchRank == 0 {
@@ -78,7 +83,7 @@ struct CohortCommand: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: collectives and the tensor core.",
-        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self]
+        abstract: "Benchmarks: collectives, the tensor core, and schedulers on simulated clusters.",
+        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self, BenchAgreementCommand.self, BenchScalingCommand.self]
     )
 }

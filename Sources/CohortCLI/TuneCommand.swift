@@ -34,6 +34,15 @@ struct TuneCommand: ParsableCommand {
     @Flag(name: .long, help: "Write journal events without fsync (faster; survives a killed process, not a crashed machine).")
     var noFsync = false
 
+    @Option(name: .long, help: "Simulate a cluster of N workers on a virtual clock instead of running real workers.")
+    var simulateWorkers: Int?
+
+    @Option(name: .long, help: "Simulated job slow-downs: none, lognormal:SIGMA, or fraction:P:K (a fraction P of jobs K times slower).")
+    var stragglers: String?
+
+    @Option(name: .long, help: "Simulated probability that a job never answers (noticed after farm.job_timeout).")
+    var dropProbability: Double?
+
     @Flag(name: .long, help: "Check the journal in --out instead of running: every promotion legal, every job answered once.")
     var audit = false
 
@@ -51,8 +60,16 @@ struct TuneCommand: ParsableCommand {
             print("journal of \(out): every decision legal, every job answered once")
             return
         }
+        var simulation: SimulationOptions?
+        if let n = simulateWorkers {
+            let model: StragglerModel
+            do { model = try StragglerModel(parsing: stragglers ?? "none") } catch { throw TuneRunner.TuneInputError("\(error)") }
+            simulation = SimulationOptions(workers: n, stragglers: model, dropProbability: dropProbability ?? 0)
+        } else if stragglers != nil || dropProbability != nil {
+            throw TuneRunner.TuneInputError("--stragglers and --drop-probability shape a simulated cluster: add --simulate-workers N")
+        }
         let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
-                                  progress: !quiet, syncJournal: !noFsync)
+                                  progress: !quiet, syncJournal: !noFsync, simulation: simulation)
         guard let outcome = try TuneRunner.run(options) else { return }
         print(outcome.summary)
         print("run directory: \(outcome.runDirectory.path)")

@@ -30,10 +30,16 @@ public struct FarmCoordinator: Sendable {
     public private(set) var failures = 0
     /// The best successful result at the highest rung reached so far.
     public private(set) var best: (trial: Int, rung: Int, metric: Double, resource: Double)?
+    /// Stop starting new work once a result trained to `resource` reaches `metric`.
+    public let target: StopTarget?
+    /// Whether a result has reached the target; from then on only jobs already
+    /// started (or queued again after a loss) run, and the farm ends when they answer.
+    public private(set) var targetReached = false
 
-    public init(scheduler: any TrialScheduler, mode: MetricMode) {
+    public init(scheduler: any TrialScheduler, mode: MetricMode, target: StopTarget? = nil) {
         self.scheduler = scheduler
         self.mode = mode
+        self.target = target
     }
 
     public var isIdle: Bool { running.isEmpty && requeued.isEmpty }
@@ -47,6 +53,7 @@ public struct FarmCoordinator: Sendable {
             let job = requeued.removeFirst()
             return (.run(job), markRunning(job, worker: worker, now: now))
         }
+        if targetReached { return (running.isEmpty ? .stop : .wait, nil) }
         switch scheduler.nextDecision(now: now) {
         case let .run(job): return (.run(job), markRunning(job, worker: worker, now: now))
         case .wait: return (.wait, nil)
@@ -62,6 +69,7 @@ public struct FarmCoordinator: Sendable {
     /// True when the scheduler has nothing more to give and nothing is running.
     public mutating func isFinished(now: Double) -> Bool {
         guard isIdle else { return false }
+        if targetReached { return true }
         // A `.finished` answer never changes the scheduler, so asking is safe; a
         // `.run` answer would, so only ask when nothing could be dispatched anyway.
         if case .finished = scheduler.nextDecisionPeek(now: now) { return true }
@@ -98,6 +106,7 @@ public struct FarmCoordinator: Sendable {
             return .failed(f)
         }
         noteBest(trial: job.trial, rung: job.rung, metric: metric, resource: job.resource)
+        noteTarget(metric: metric, resource: job.resource)
         return .result(finish)
     }
 
@@ -108,6 +117,13 @@ public struct FarmCoordinator: Sendable {
         }
         best = (trial, rung, metric, resource)
     }
+
+    private mutating func noteTarget(metric: Double, resource: Double) {
+        if let target, !targetReached, target.isReached(metric: metric, resource: resource, mode: mode) { targetReached = true }
+    }
+
+    /// The reason the run ends: the target, or `otherwise` (the budget).
+    public func endReason(otherwise: String) -> String { targetReached ? "target reached" : otherwise }
 
     /// Declares `worker` lost: its job goes back to the front of the queue.
     public mutating func lose(worker: Int, reason: String, now: Double) -> JournalEvent? {
@@ -156,8 +172,9 @@ extension FarmCoordinator {
     /// job the scheduler decides at that point (same trial, rung, resource and
     /// configuration), every `result`/`failed` is recorded once. Jobs started and
     /// never answered are queued to run again; finished results are never repeated.
-    public static func replay(_ events: [JournalEvent], scheduler: any TrialScheduler, mode: MetricMode) throws -> Replay {
-        var c = FarmCoordinator(scheduler: scheduler, mode: mode)
+    public static func replay(_ events: [JournalEvent], scheduler: any TrialScheduler, mode: MetricMode,
+                              target: StopTarget? = nil) throws -> Replay {
+        var c = FarmCoordinator(scheduler: scheduler, mode: mode, target: target)
         var inFlight: [Int: Job] = [:]          // by trial
         var lastTime = 0.0
         var ended = false
@@ -173,7 +190,7 @@ extension FarmCoordinator {
                     }
                     continue
                 }
-                guard case let .run(job) = c.scheduler.nextDecision(now: s.time) else {
+                guard !c.targetReached, case let .run(job) = c.scheduler.nextDecision(now: s.time) else {
                     throw JournalError.mismatch(line: line, "the scheduler would not start a job here")
                 }
                 guard job == s.job else {
@@ -185,7 +202,10 @@ extension FarmCoordinator {
                 inFlight[f.trial] = nil
                 try c.scheduler.record(f.result)
                 c.results += 1
-                if let m = f.metric { c.noteBest(trial: f.trial, rung: f.rung, metric: m, resource: f.resource) } else { c.failures += 1 }
+                if let m = f.metric {
+                    c.noteBest(trial: f.trial, rung: f.rung, metric: m, resource: f.resource)
+                    c.noteTarget(metric: m, resource: f.resource)
+                } else { c.failures += 1 }
                 c.busySeconds[f.worker, default: 0] += f.seconds
             case .end:
                 ended = true
@@ -196,5 +216,23 @@ extension FarmCoordinator {
         let interrupted = inFlight.values.sorted { $0.trial < $1.trial }
         c.requeued = interrupted
         return Replay(coordinator: c, lastTime: lastTime, ended: ended, interrupted: interrupted)
+    }
+}
+
+// MARK: Stopping at a target
+
+/// "Good enough": a result trained to at least `resource` whose metric is at least
+/// as good as `metric` ends the search (the `target` setting of a config).
+public struct StopTarget: Equatable, Sendable {
+    public var metric: Double
+    public var resource: Double
+
+    public init(metric: Double, resource: Double) {
+        self.metric = metric
+        self.resource = resource
+    }
+
+    public func isReached(metric m: Double, resource r: Double, mode: MetricMode) -> Bool {
+        r >= resource * (1 - 1e-12) && (m == metric || mode.isBetter(m, than: metric))
     }
 }

@@ -243,7 +243,7 @@ public final class FarmCoordinatorLoop {
                 throw TuneError.protocolViolation("unknown message from rank \(source): \(message)")
             }
         }
-        let end = coordinator.endEvent(now: now, reason: endReason)
+        let end = coordinator.endEvent(now: now, reason: coordinator.endReason(otherwise: endReason))
         try journal.append(end)
         return end
     }

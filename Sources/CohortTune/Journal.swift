@@ -95,3 +95,40 @@ public struct JournalContents {
         return JournalContents(events: events, validLength: UInt64(lineStart), droppedTornLine: lineStart < bytes.count)
     }
 }
+
+/// Writes events to `events.jsonl` in large chunks, for simulated runs: nothing acts
+/// on a simulated decision, so there is nothing to make durable before the next
+/// one, and tens of thousands of events cost one write per megabyte.
+public final class BufferedJournalWriter: JournalSink {
+    public let url: URL
+    private let handle: FileHandle
+    private var buffer = Data()
+    private let chunk = 1 << 20
+
+    /// Creates (or empties) the journal at `url`.
+    public init(url: URL) throws {
+        self.url = url
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw JournalError.io("cannot create \(url.path)")
+        }
+        do { handle = try FileHandle(forWritingTo: url) } catch {
+            throw JournalError.io("cannot open \(url.path) for writing: \(error.localizedDescription)")
+        }
+    }
+
+    deinit { try? flush(); try? handle.close() }
+
+    public func append(_ event: JournalEvent) throws {
+        buffer.append(contentsOf: event.line.utf8)
+        if buffer.count >= chunk { try flush() }
+    }
+
+    /// Writes what is buffered.
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        do { try handle.write(contentsOf: buffer) } catch {
+            throw JournalError.io("cannot write to \(url.path): \(error.localizedDescription)")
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -177,7 +177,7 @@ extension JournalAudit {
         var violations = check(contents.events, spec: config.scheduler, mode: config.mode)
         // Replaying through the scheduler must reproduce every decision.
         do {
-            _ = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode)
+            _ = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode, target: config.stopTarget)
         } catch {
             violations.append(Violation(line: 0, message: "\(error)"))
         }

@@ -7,7 +7,8 @@ public enum Summary {
                               end: JournalEvent.End, lost: Set<Int>, top: Int = 3) -> String {
         var out: [String] = []
         out.append("search \(config.name): \(config.scheduler.kind.rawValue), eta \(config.scheduler.eta), seed \(config.seed): "
-                   + "\(end.trials) trials, \(end.results) results (\(end.failures) failed) in \(String(format: "%.1f", end.time)) s")
+                   + "\(end.trials) trials, \(end.results) results (\(end.failures) failed) in \(String(format: "%.1f", end.time)) s"
+                   + (end.reason == "budget spent" ? "" : " (\(end.reason))"))
         let space = config.space
         for (b, bracket) in coordinator.scheduler.brackets.enumerated() {
             if coordinator.scheduler.brackets.count > 1 {

@@ -105,6 +105,7 @@ public struct SurrogateCurve: Sendable {
 
     static let noiseStream: UInt64 = 0x5355_5252_4F47_4154 // "SURROGAT"
     static let shapeStream: UInt64 = 0x5348_4150_4500_0000 // "SHAPE"
+    static let durationStream: UInt64 = 0x4455_5241_5449_4F4E // "DURATION"
 }
 
 /// Builds surrogate trials from the `trainable:` section.
@@ -112,7 +113,9 @@ public struct SurrogateCurve: Sendable {
 /// Settings: `seconds_per_unit` (0), `noise` (0.02), `floor` (best reachable loss,
 /// 0.1), `start` (loss at resource 0, 2.5), `scale` (resource over which curves bend,
 /// max_resource / 9), `failure_rate` (fraction of trials that diverge, 0),
-/// `checkpoints` (true).
+/// `time_spread` (0: each trial's seconds per unit is `seconds_per_unit * (1 +
+/// time_spread * u)` with u uniform in [0, 1) drawn from (seed, trial), so that jobs
+/// of different trials end at distinct times instead of in ties), `checkpoints` (true).
 public struct SurrogateTrainableFactory: TrainableFactory {
     public var context: TrainableContext
     public var secondsPerUnit: Double
@@ -121,6 +124,7 @@ public struct SurrogateTrainableFactory: TrainableFactory {
     public var start: Double
     public var scale: Double
     public var failureRate: Double
+    public var timeSpread: Double
     public var writesCheckpoints: Bool
 
     public init(section: TrainableSection, context: TrainableContext) throws {
@@ -132,6 +136,7 @@ public struct SurrogateTrainableFactory: TrainableFactory {
         start = s.double("start", default: 2.5, min: 0)
         scale = s.double("scale", default: Swift.max(context.maxResource / 9, 1e-9), min: 1e-9)
         failureRate = s.double("failure_rate", default: 0, min: 0, max: 1)
+        timeSpread = s.double("time_spread", default: 0, min: 0)
         writesCheckpoints = s.bool("checkpoints", default: true)
         if start <= floor { s.issue("start", "must be above floor (\(floor)), got \(start)") }
         try s.finish()
@@ -159,12 +164,45 @@ public struct SurrogateTrainableFactory: TrainableFactory {
                               noise: noise, seed: context.seed, mode: context.mode)
     }
 
+    /// The resource at which `trial` diverges, or `nil` (a pure function of seed and trial).
+    public func failurePoint(trial: Int) -> Double? {
+        guard failureRate > 0 else { return nil }
+        var rng = RandomStream(seed: context.seed, stream: [SurrogateCurve.shapeStream, UInt64(trial)])
+        return rng.uniformDouble() < failureRate ? context.maxResource * rng.uniformDouble() : nil
+    }
+
+    /// Seconds one resource unit of `trial` takes.
+    public func secondsPerUnit(trial: Int) -> Double {
+        guard timeSpread > 0 else { return secondsPerUnit }
+        var rng = RandomStream(seed: context.seed, stream: [SurrogateCurve.durationStream, UInt64(trial)])
+        return secondsPerUnit * (1 + timeSpread * rng.uniformDouble())
+    }
+
     public func make(trial: Int, config: TrialConfig) throws -> any Trainable {
-        var failsAt: Double? = nil
-        if failureRate > 0 {
-            var rng = RandomStream(seed: context.seed, stream: [SurrogateCurve.shapeStream, UInt64(trial)])
-            if rng.uniformDouble() < failureRate { failsAt = context.maxResource * rng.uniformDouble() }
+        SurrogateTrainable(trial: trial, curve: curve(for: config), secondsPerUnit: secondsPerUnit(trial: trial), failsAt: failurePoint(trial: trial))
+    }
+}
+
+// MARK: Simulation
+
+extension SurrogateTrainableFactory: SimulatableTrainableFactory {
+    /// Exactly what ``SurrogateTrainable`` would report and how long it would sleep,
+    /// without sleeping.
+    public func simulate(_ job: Job) -> SimulatedJob {
+        let from = job.resumeFrom ?? 0
+        let perUnit = secondsPerUnit(trial: job.trial)
+        if let failsAt = failurePoint(trial: job.trial), Swift.max(job.resource, from) >= failsAt {
+            return SimulatedJob(outcome: .failed(SurrogateDiverged(trial: job.trial, resource: failsAt).description),
+                                seconds: Swift.max(0, failsAt - from) * perUnit)
         }
-        return SurrogateTrainable(trial: trial, curve: curve(for: config), secondsPerUnit: secondsPerUnit, failsAt: failsAt)
+        let metric = curve(for: job.config).metric(trial: job.trial, at: Swift.max(job.resource, from))
+        let outcome: TrialResult.Outcome = metric.isFinite ? .metric(metric) : .failed("metric is \(metric)")
+        return SimulatedJob(outcome: outcome, seconds: Swift.max(0, job.resource - from) * perUnit)
+    }
+
+    public var baseSecondsPerUnit: Double { secondsPerUnit }
+
+    public func testMetric(trial: Int, config: TrialConfig, resource: Double) -> Double? {
+        curve(for: config).metric(trial: trial, at: resource, noisy: false)
     }
 }

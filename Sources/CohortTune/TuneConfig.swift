@@ -17,9 +17,11 @@ public struct SchedulerSpec: Equatable, Sendable {
     /// Async Hyperband: how many brackets (rates s0, s0+1, ...); all by default.
     public var bracketCount: Int?
     public var budget: Budget
+    /// Stop once a fully trained result (at ``topResource``) is at least this good.
+    public var target: Double?
 
     public init(kind: SchedulerKind, eta: Int = 3, minResource: Double, maxResource: Double,
-                earlyStoppingRate: Int = 0, bracketCount: Int? = nil, budget: Budget = Budget()) {
+                earlyStoppingRate: Int = 0, bracketCount: Int? = nil, budget: Budget = Budget(), target: Double? = nil) {
         self.kind = kind
         self.eta = eta
         self.minResource = minResource
@@ -27,6 +29,7 @@ public struct SchedulerSpec: Equatable, Sendable {
         self.earlyStoppingRate = earlyStoppingRate
         self.bracketCount = bracketCount
         self.budget = budget
+        self.target = target
     }
 
     /// floor(log_eta(R/r)).
@@ -83,6 +86,7 @@ public struct SchedulerSpec: Equatable, Sendable {
 ///   brackets: 4                # async_hyperband only: how many brackets
 ///   max_trials: 200            # configurations to start
 ///   time_limit: 600            # seconds since the run began
+///   target: 0.3                # stop once a fully trained result is this good
 /// farm:
 ///   job_timeout: 900           # seconds a job may run before its worker is declared lost
 /// trainable:
@@ -111,6 +115,16 @@ public struct TuneConfig: Sendable {
 
     public func makeScheduler() -> any TrialScheduler {
         scheduler.makeScheduler(space: space, seed: seed, mode: mode)
+    }
+
+    /// The `target` setting as the coordinator applies it.
+    public var stopTarget: StopTarget? {
+        scheduler.target.map { StopTarget(metric: $0, resource: scheduler.topResource) }
+    }
+
+    /// A fresh coordinator over a fresh scheduler.
+    public func makeCoordinator() -> FarmCoordinator {
+        FarmCoordinator(scheduler: makeScheduler(), mode: mode, target: stopTarget)
     }
 
     public var trainableContext: TrainableContext {
@@ -237,7 +251,7 @@ public struct TuneConfig: Sendable {
         }
         let before = issues.count
         func field(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
-        let known = ["type", "eta", "min_resource", "max_resource", "early_stopping_rate", "brackets", "max_trials", "time_limit"]
+        let known = ["type", "eta", "min_resource", "max_resource", "early_stopping_rate", "brackets", "max_trials", "time_limit", "target"]
         for (k, _) in members where !known.contains(k) {
             issues.append(ConfigIssue(path: "scheduler.\(k)", message: "is not a setting (settings: \(known.joined(separator: ", ")))"))
         }
@@ -265,6 +279,7 @@ public struct TuneConfig: Sendable {
         let brackets = int("brackets", nil)
         let maxTrials = int("max_trials", nil)
         let timeLimit = number("time_limit", nil)
+        let target = number("target", nil)
         if field("max_resource") == nil { issues.append(ConfigIssue(path: "scheduler.max_resource", message: "is missing (R, the resource of a fully trained configuration)")) }
         if let eta, eta < 2 { issues.append(ConfigIssue(path: "scheduler.eta", message: "must be at least 2, got \(eta)")) }
         if let r = minResource, r <= 0 { issues.append(ConfigIssue(path: "scheduler.min_resource", message: "must be positive, got \(r)")) }
@@ -297,6 +312,6 @@ public struct TuneConfig: Sendable {
         }
         guard issues.count == before else { return nil }
         return SchedulerSpec(kind: kind, eta: eta, minResource: r, maxResource: R, earlyStoppingRate: s,
-                             bracketCount: brackets, budget: budget)
+                             bracketCount: brackets, budget: budget, target: target)
     }
 }

@@ -11,15 +11,18 @@ public struct TuneOptions: Sendable {
     public var progress = true
     /// fsync every journal event (default) or only write it.
     public var syncJournal = true
+    /// Run on a simulated cluster instead of real workers.
+    public var simulation: SimulationOptions?
 
     public init(configPath: String? = nil, out: String? = nil, resume: Bool = false, workers: Int? = nil,
-                progress: Bool = true, syncJournal: Bool = true) {
+                progress: Bool = true, syncJournal: Bool = true, simulation: SimulationOptions? = nil) {
         self.configPath = configPath
         self.out = out
         self.resume = resume
         self.workers = workers
         self.progress = progress
         self.syncJournal = syncJournal
+        self.simulation = simulation
     }
 }
 
@@ -30,6 +33,8 @@ public struct TuneOutcome: Sendable {
     public var best: BestTrial?
     public var busyFraction: [Int: Double]
     public var summary: String
+    /// What the simulated cluster did, for a simulated run.
+    public var simulation: SimulatedCluster.Outcome?
 }
 
 /// The best configuration found, as written to `best.json`.
@@ -61,6 +66,9 @@ public enum TuneRunner {
     /// in-process workers plus a coordinator thread. Returns rank 0's outcome.
     public static func run(_ options: TuneOptions, catalog: TrainableCatalog = .standard,
                            log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> TuneOutcome? {
+        if let simulation = options.simulation {
+            return try simulate(options, simulation, catalog: catalog)
+        }
         if Cluster.isUnderMPI {
             if options.workers != nil {
                 throw TuneInputError("--workers is for runs without mpirun; under mpirun, -np N gives N-1 workers")
@@ -129,7 +137,7 @@ public enum TuneRunner {
                 }
             }
             let contents = try JournalContents.read(url: run.journalURL, space: config.space)
-            let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode)
+            let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode, target: config.stopTarget)
             return Prepared(config: config, run: run, replay: replay, journalLength: contents.validLength)
         }
         guard let path = options.configPath else { throw TuneError.io("say which search to run with --config FILE (or --resume --out DIR)") }
@@ -165,7 +173,7 @@ public enum TuneRunner {
         } else {
             try run.create(configText: config.sourceText)
             journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal)
-            coordinator = FarmCoordinator(scheduler: config.makeScheduler(), mode: config.mode)
+            coordinator = config.makeCoordinator()
             try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
                                           workers: comm.size - 1, time: 0)))
         }
@@ -196,6 +204,6 @@ public enum TuneRunner {
         var busy: [Int: Double] = [:]
         for w in 1..<comm.size { busy[w] = Swift.min(1, (loop.sessionBusy[w] ?? 0) / session) }
         let summary = Summary.render(config: config, coordinator: coordinator, best: best, busy: busy, end: end, lost: loop.lostWorkers)
-        return TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: busy, summary: summary)
+        return TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: busy, summary: summary, simulation: nil)
     }
 }
