@@ -121,6 +121,21 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertEqual(try events(dir).count, 10, "nothing appended")
     }
 
+    func testFineTunedScoresReachTheJournalAndDecideTheMetric() throws {
+        let dir = try makeTemporaryDirectory(self) + "/tuned"
+        let text = baseConfig.replacingOccurrences(of: "evaluation: {every: 2}", with: "evaluation: {every: 2, fine_tune: true}")
+        let outcome = try run(text, in: dir)
+        let best = try XCTUnwrap(outcome.best)
+        let tunedValidation = try XCTUnwrap(best.tunedValidationAccuracy)
+        XCTAssertNotNil(best.tunedTestAccuracy)
+        XCTAssertEqual(best.metric, 1 - tunedValidation, accuracy: 1e-12)
+        let result = try XCTUnwrap(try events(dir).first { $0["event"]?.stringValue == "result" })
+        XCTAssertEqual(result["tuned_test_accuracy"]?.doubleValue, best.tunedTestAccuracy)
+        XCTAssertEqual(result["local"]?["lr"]?.doubleValue, 0.2)
+        // A resumed finished run reports the tuned scores again.
+        XCTAssertEqual(try run(in: dir, resume: true).best, best)
+    }
+
     // MARK: Searches over arms
 
     func testSuccessiveHalvingOverArmsWithFedEx() throws {
