@@ -113,8 +113,6 @@ def main():
     result = {}
 
     def evaluate(server_round, parameters, config):
-        if server_round == 1:
-            clock["first_round_start"] = clock.get("configure_1", time.time())
         if server_round < args.rounds:
             return None
         clock["end"] = time.time()

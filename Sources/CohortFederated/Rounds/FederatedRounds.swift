@@ -46,7 +46,8 @@ public final class FederatedRounds {
 
     /// Per contributing client: mean train loss, weight, validation loss, validation
     /// weight, then one drawn index per FedEx categorical.
-    private var slotWidth: Int { 4 + (settings.fedex?.space.sizes.count ?? 0) }
+    private var slotWidth: Int { Self.slotWidth(settings) }
+    private static func slotWidth(_ settings: RoundSettings) -> Int { 4 + (settings.fedex?.space.sizes.count ?? 0) }
     private var parameterCount: Int { global.count }
 
     // MARK: Starting
@@ -67,7 +68,7 @@ public final class FederatedRounds {
         server = try ServerOptimizer(settings: settings.server, parameterCount: count)
         fedex = try settings.fedex.map { try FedExDistribution(sizes: $0.space.sizes, settings: $0.settings) }
         completedRounds = 0
-        roundBuffer = []
+        roundBuffer = [Float](repeating: 0, count: count + 1 + sampler.perRound * Self.slotWidth(settings))
         average = [Float](repeating: 0, count: count)
         evaluationPlan = Self.evaluationPlan(data: data, rank: communicator.rank, ranks: communicator.size) {
             $0.test.count + $0.validation.count
@@ -75,7 +76,6 @@ public final class FederatedRounds {
         fineTunePlan = Self.evaluationPlan(data: data, rank: communicator.rank, ranks: communicator.size) {
             $0.train.count + $0.test.count + $0.validation.count
         }
-        roundBuffer = [Float](repeating: 0, count: count + 1 + sampler.perRound * slotWidth)
         try communicator.broadcast(&global, root: 0)
     }
 
