@@ -177,6 +177,26 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertEqual(timeless(try events(root + "/parts")), timeless(journal))
     }
 
+    // MARK: Comparing runs
+
+    func testComparisonTellsIdenticalRunsFromDifferentOnes() throws {
+        let root = try makeTemporaryDirectory(self)
+        _ = try run(baseConfig, in: root + "/a", ranks: 2)
+        _ = try run(baseConfig, in: root + "/b", ranks: 2)
+        _ = try run(baseConfig, in: root + "/c", ranks: 3)
+        _ = try run(baseConfig.replacingOccurrences(of: "seed: 4", with: "seed: 5"), in: root + "/d", ranks: 2)
+        let same = try RunComparison.compare(root + "/a", root + "/b")
+        XCTAssertTrue(same.isIdentical)
+        XCTAssertEqual(same.arms[0].identicalRounds, 6)
+        XCTAssertTrue(same.report.contains("model digests agree in 6 of 6 rounds"), same.report)
+        XCTAssertTrue(same.report.contains("(bit-identical)"))
+        let ranks = try RunComparison.compare(root + "/a", root + "/c")
+        XCTAssertLessThan(ranks.maxDifference, 1e-5, "2 and 3 ranks: float rounding at most")
+        let other = try RunComparison.compare(root + "/a", root + "/d")
+        XCTAssertFalse(other.isIdentical)
+        XCTAssertEqual(other.arms[0].identicalRounds, 0)
+    }
+
     // MARK: Bad input, once on every rank
 
     func testRefusesAnExistingRunDirectoryAndUntouchedItStays() throws {
