@@ -42,7 +42,17 @@ struct FedCommand: ParsableCommand {
     @Option(name: .long, help: "With --compare: fail unless the final models differ by at most this much (0: bit-identical in every round).")
     var tolerance: Float?
 
+    @Option(name: .long, help: "Write the federation the config names as LEAF JSON into this directory (train/, test/) instead of running.")
+    var exportLeaf: String?
+
     func run() throws {
+        if let exportLeaf {
+            guard let config else { throw ValidationError("--export-leaf needs --config") }
+            let data = try FedConfig.load(path: config).data.load()
+            try LEAFFormat.write(data, to: exportLeaf)
+            print("wrote \(data.clients.count + data.heldOutClients.count) clients of \(data.name) to \(exportLeaf)/train and \(exportLeaf)/test")
+            return
+        }
         if !compare.isEmpty {
             guard compare.count == 2 else { throw ValidationError("--compare takes two run directories") }
             let comparison = try RunComparison.compare(compare[0], compare[1])
@@ -80,11 +90,15 @@ struct FedCommand: ParsableCommand {
         let arms = Set(outcome.results.map(\.arm))
         if arms.count > 1 {
             let top = outcome.results.map(\.rounds).max() ?? 0
+            let tuned = outcome.results.contains { $0.tunedTestAccuracy != nil }
             let rows = outcome.results.filter { $0.rounds == top }.sorted { ($0.metric, $0.arm) < ($1.metric, $1.arm) }.map { r in
                 [String(r.arm), String(r.rounds), format(r.metric), format(r.testAccuracy),
                  r.validationAccuracy.map(format) ?? "-", r.heldOutAccuracy.map(format) ?? "-"]
+                    + (tuned ? [r.tunedTestAccuracy.map(format) ?? "-", r.tunedHeldOutAccuracy.map(format) ?? "-"] : [])
             }
-            lines.append(Table(header: ["arm", "rounds", "val error", "test acc", "val acc", "held-out acc"], rows: rows).rendered)
+            let header = ["arm", "rounds", "val error", "test acc", "val acc", "held-out acc"]
+                + (tuned ? ["tuned test", "tuned held-out"] : [])
+            lines.append(Table(header: header, rows: rows).rendered)
             lines.append("")
         }
         if let best = outcome.best {
@@ -93,6 +107,12 @@ struct FedCommand: ParsableCommand {
             if let v = best.validationAccuracy { line += ", validation accuracy \(format(v))" }
             if let h = best.heldOutAccuracy { line += ", held-out accuracy \(format(h))" }
             lines.append(line)
+            if let t = best.tunedTestAccuracy {
+                var tunedLine = "fine-tuned on each client: test accuracy \(format(t))"
+                if let v = best.tunedValidationAccuracy { tunedLine += ", validation accuracy \(format(v))" }
+                if let h = best.tunedHeldOutAccuracy { tunedLine += ", held-out accuracy \(format(h))" }
+                lines.append(tunedLine)
+            }
         }
         lines.append("run directory: \(outcome.runDirectory.path)")
         return lines.joined(separator: "\n")

@@ -158,6 +158,52 @@ final class FederatedRoundsTests: XCTestCase {
         }
     }
 
+    func testFineTunedEvaluationScoresEveryClientsOwnModel() throws {
+        // lr 1, one full batch, one epoch: each client's fine-tuned model is the mean of its
+        // training samples, whatever the global model; its test loss follows by hand.
+        let data = try smallFederation().holdingOut(2, seed: 3)
+        var settings = fedAvg(rounds: 2, lr: 1, batch: 10_000, epochs: 1)
+        settings.fineTuneForEvaluation = true
+        let fixed = settings
+        var expected = 0.0, heldOutExpected = 0.0
+        for (group, clients) in [(0, data.clients), (1, data.heldOutClients)] {
+            for client in clients {
+                var mean = [Double](repeating: 0, count: 3)
+                for i in 0 ..< client.train.count { for j in 0 ..< 3 { mean[j] += Double(client.train.features[i * 3 + j]) / Double(client.train.count) } }
+                for i in 0 ..< client.test.count {
+                    let loss = (0 ..< 3).reduce(0.0) { $0 + 0.5 * pow(mean[$1] - Double(client.test.features[i * 3 + $1]), 2) }
+                    if group == 0 { expected += loss } else { heldOutExpected += loss }
+                }
+            }
+        }
+        for ranks in [1, 3] {
+            let tuned = try LocalCommunicator.map(ranks: ranks) { comm -> EvaluationRecord in
+                let engine = try FederatedRounds(settings: fixed, data: data, model: CentroidModel(width: 3, classCount: 3),
+                                                 communicator: comm)
+                try engine.runRound()
+                return try engine.evaluateFineTuned()
+            }[0]
+            XCTAssertEqual(tuned.test.count, data.testSampleCount)
+            XCTAssertEqual(tuned.test.lossSum, expected, accuracy: 1e-3 * expected)
+            XCTAssertEqual(tuned.heldOut.lossSum, heldOutExpected, accuracy: 1e-3 * heldOutExpected)
+        }
+    }
+
+    func testTunedConfigurationIsFedExsMostLikely() throws {
+        let data = try smallFederation()
+        var settings = fedAvg(rounds: 6, perRound: 4, epochs: 1)
+        settings.fedex = FedExSpace.gridSetup(lr: [0.001, 0.3])
+        let fixed = settings
+        let configuration = try LocalCommunicator.map(ranks: 1) { comm -> LocalHyperparameters in
+            let engine = try FederatedRounds(settings: fixed, data: data, model: CentroidModel(width: 3, classCount: 3),
+                                             communicator: comm)
+            while !engine.isFinished { try engine.runRound() }
+            return try engine.tunedConfiguration()
+        }[0]
+        XCTAssertEqual(configuration.learningRate, 0.3)
+        XCTAssertEqual(configuration.epochs, 1)
+    }
+
     // MARK: FedEx inside the rounds
 
     func testFedExLearnsTheSameDistributionOnEveryRank() throws {
@@ -210,5 +256,12 @@ final class FederatedRoundsTests: XCTestCase {
                                         communicator: comm)
             }
         }
+    }
+}
+
+extension FedExSpace {
+    /// A FedEx setup over learning rates only, aggressive schedule.
+    static func gridSetup(lr: [Double]) -> FedExSetup {
+        FedExSetup(space: try! FedExSpace.grid([("lr", lr)]), settings: .init(schedule: .aggressive))
     }
 }

@@ -121,6 +121,21 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertEqual(try events(dir).count, 10, "nothing appended")
     }
 
+    func testFineTunedScoresReachTheJournalAndDecideTheMetric() throws {
+        let dir = try makeTemporaryDirectory(self) + "/tuned"
+        let text = baseConfig.replacingOccurrences(of: "evaluation: {every: 2}", with: "evaluation: {every: 2, fine_tune: true}")
+        let outcome = try run(text, in: dir)
+        let best = try XCTUnwrap(outcome.best)
+        let tunedValidation = try XCTUnwrap(best.tunedValidationAccuracy)
+        XCTAssertNotNil(best.tunedTestAccuracy)
+        XCTAssertEqual(best.metric, 1 - tunedValidation, accuracy: 1e-12)
+        let result = try XCTUnwrap(try events(dir).first { $0["event"]?.stringValue == "result" })
+        XCTAssertEqual(result["tuned_test_accuracy"]?.doubleValue, best.tunedTestAccuracy)
+        XCTAssertEqual(result["local"]?["lr"]?.doubleValue, 0.2)
+        // A resumed finished run reports the tuned scores again.
+        XCTAssertEqual(try run(in: dir, resume: true).best, best)
+    }
+
     // MARK: Searches over arms
 
     func testSuccessiveHalvingOverArmsWithFedEx() throws {
@@ -160,6 +175,26 @@ final class FederatedRunnerTests: XCTestCase {
         let resumed = try run(in: root + "/parts", resume: true)
         XCTAssertEqual(resumed.results, outcome.results)
         XCTAssertEqual(timeless(try events(root + "/parts")), timeless(journal))
+    }
+
+    // MARK: Comparing runs
+
+    func testComparisonTellsIdenticalRunsFromDifferentOnes() throws {
+        let root = try makeTemporaryDirectory(self)
+        _ = try run(baseConfig, in: root + "/a", ranks: 2)
+        _ = try run(baseConfig, in: root + "/b", ranks: 2)
+        _ = try run(baseConfig, in: root + "/c", ranks: 3)
+        _ = try run(baseConfig.replacingOccurrences(of: "seed: 4", with: "seed: 5"), in: root + "/d", ranks: 2)
+        let same = try RunComparison.compare(root + "/a", root + "/b")
+        XCTAssertTrue(same.isIdentical)
+        XCTAssertEqual(same.arms[0].identicalRounds, 6)
+        XCTAssertTrue(same.report.contains("model digests agree in 6 of 6 rounds"), same.report)
+        XCTAssertTrue(same.report.contains("(bit-identical)"))
+        let ranks = try RunComparison.compare(root + "/a", root + "/c")
+        XCTAssertLessThan(ranks.maxDifference, 1e-5, "2 and 3 ranks: float rounding at most")
+        let other = try RunComparison.compare(root + "/a", root + "/d")
+        XCTAssertFalse(other.isIdentical)
+        XCTAssertEqual(other.arms[0].identicalRounds, 0)
     }
 
     // MARK: Bad input, once on every rank

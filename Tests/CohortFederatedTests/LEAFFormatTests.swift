@@ -126,3 +126,19 @@ final class LEAFFormatTests: XCTestCase {
         assertFederatedError("user alice also appears in \(sub)/1.json") { try LEAFFormat.readPath(sub) }
     }
 }
+
+final class LEAFWriteTests: XCTestCase {
+    func testWrittenFederationReadsBackExactly() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let federation = try SyntheticFedProx(alpha: 1, beta: 1, users: 4).generate(seed: 3)
+        try LEAFFormat.write(federation, to: dir)
+        let back = try LEAFFormat.load(trainPath: dir + "/train", testPath: dir + "/test", name: federation.name, classCount: 10)
+        XCTAssertEqual(back.clients.map(\.id), federation.clients.map(\.id))
+        for (a, b) in zip(back.clients, federation.clients) {
+            XCTAssertEqual(a.train.features, b.train.features, "every float exactly")
+            XCTAssertEqual(a.train.labels, b.train.labels)
+            XCTAssertEqual(a.test.features, b.test.features)
+            XCTAssertEqual(a.test.labels, b.test.labels)
+        }
+    }
+}

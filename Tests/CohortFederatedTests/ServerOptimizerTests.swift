@@ -108,20 +108,4 @@ final class ServerOptimizerTests: XCTestCase {
             try ServerOptimizer(settings: .init(kind: .yogi, tau: 0), parameterCount: 1)
         }
     }
-
-    // MARK: Weighted average in one flat buffer
-
-    func testWeightedAverageCarriesTheTotalWeightInItsLastSlot() {
-        var sums = WeightedAverage(parameterCount: 2)
-        [Float](arrayLiteral: 1, 2).withUnsafeBufferPointer { sums.add($0, weight: 3) }
-        [Float](arrayLiteral: 5, -2).withUnsafeBufferPointer { sums.add($0, weight: 1) }
-        XCTAssertEqual(sums.buffer, [8, 4, 4])
-        var average = [Float](repeating: 0, count: 2)
-        XCTAssertTrue(average.withUnsafeMutableBufferPointer { sums.average(into: $0) })
-        XCTAssertEqual(average, [2, 1])
-        sums.reset()
-        XCTAssertEqual(sums.buffer, [0, 0, 0])
-        XCTAssertFalse(average.withUnsafeMutableBufferPointer { sums.average(into: $0) }, "no weight: no average")
-        XCTAssertEqual(average, [2, 1], "left untouched")
-    }
 }

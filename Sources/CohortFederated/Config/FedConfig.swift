@@ -30,6 +30,8 @@ import Foundation
 ///   tau: 0.001
 /// evaluation:
 ///   every: 10                      # rounds between evaluations (and after the last)
+///   fine_tune: false               # also score each arm's final model fine-tuned on every
+///                                  # client with the tuned local configuration
 /// fedex: ...                       # optional; see FedExSpec
 /// search: ...                      # optional; see SearchSpec
 /// ```
@@ -143,14 +145,16 @@ public struct FedConfig: Sendable {
         }
 
         var every = 1
+        var fineTune = false
         if let e = top.section("evaluation") {
-            e.allowOnly(["every"])
+            e.allowOnly(["every", "fine_tune"])
             every = e.int("every", 1)!
             if every < 1 { issues.add("evaluation.every", "must be at least 1, got \(every)") }
+            fineTune = e.bool("fine_tune", false)
         }
 
         let base = RoundSettings(rounds: rounds ?? 1, sampling: sampling, local: local, server: server,
-                                 evaluateEvery: every, seed: seed)
+                                 evaluateEvery: every, seed: seed, fineTuneForEvaluation: fineTune)
         let fedex = top.section("fedex").flatMap { FedExSpec.parse($0, base: local) }
         let search = top.section("search").flatMap { SearchSpec.parse($0, rounds: rounds ?? 1, base: base) }
 

@@ -269,3 +269,42 @@ public enum LEAFFormat {
         return ns.localizedDescription
     }
 }
+
+// MARK: Writing
+
+extension LEAFFormat {
+    /// Writes `federation` as LEAF JSON: `directory/train/data.json` with every client's
+    /// training samples and `directory/test/data.json` with its test samples (training
+    /// and held-out clients alike; validation parts are left out), so other tools train
+    /// on exactly the data a config names. Values are written in their shortest exact
+    /// form, so reading them back gives the same floats.
+    public static func write(_ federation: FederatedDataset, to directory: String) throws {
+        let clients = federation.clients + federation.heldOutClients
+        for (part, select) in [("train", { (c: FederatedClient) in c.train }), ("test", { (c: FederatedClient) in c.test })] {
+            var text = "{\"users\": ["
+            text += clients.map { "\"\($0.id)\"" }.joined(separator: ", ")
+            text += "], \"num_samples\": ["
+            text += clients.map { String(select($0).count) }.joined(separator: ", ")
+            text += "], \"user_data\": {"
+            for (k, client) in clients.enumerated() {
+                let data = select(client)
+                let width = data.featureCount
+                text += (k > 0 ? ", " : "") + "\"\(client.id)\": {\"x\": ["
+                for i in 0 ..< data.count {
+                    text += (i > 0 ? ", [" : "[")
+                    text += data.features[i * width ..< (i + 1) * width].map { "\($0)" }.joined(separator: ", ")
+                    text += "]"
+                }
+                text += "], \"y\": [" + data.labels.map(String.init).joined(separator: ", ") + "]}"
+            }
+            text += "}}\n"
+            let folder = directory + "/" + part
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/data.json"), options: .atomic)
+            } catch {
+                throw FederatedError.badData(path: folder + "/data.json", message: "cannot be written (\(error.localizedDescription))")
+            }
+        }
+    }
+}

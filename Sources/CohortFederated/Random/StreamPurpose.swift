@@ -23,6 +23,9 @@ public enum StreamPurpose {
     public static let stragglerWork: UInt64 = 0x5374_7257_6F72_6B21 // "StrWork!"
     /// A client's local training (batch order, dropout); identity = round, client.
     public static let localTraining: UInt64 = 0x4C6F_6354_7261_696E // "LocTrain"
+    /// Fine-tuning a client's copy of the global model for evaluation; identity =
+    /// rounds completed, group (0 training, 1 held out), client.
+    public static let fineTune: UInt64 = 0x4669_6E65_5475_6E65 // "FineTune"
     /// FedEx: a client's draw of local hyperparameters; identity = arm, round, client.
     public static let fedexDraw: UInt64 = 0x4665_6445_7844_7277 // "FedExDrw"
     /// Initial weights of the global model; identity = arm.

@@ -39,12 +39,15 @@ public final class FederatedRounds {
     /// Clients each rank scores, fixed for the run: indices into `data.clients`, then
     /// into `data.heldOutClients`.
     private let evaluationPlan: (training: [Int], heldOut: [Int])
+    /// Clients each rank fine-tunes for `evaluateFineTuned()`, balanced by training samples.
+    private let fineTunePlan: (training: [Int], heldOut: [Int])
 
     // MARK: Slot layout
 
     /// Per contributing client: mean train loss, weight, validation loss, validation
     /// weight, then one drawn index per FedEx categorical.
-    private var slotWidth: Int { 4 + (settings.fedex?.space.sizes.count ?? 0) }
+    private var slotWidth: Int { Self.slotWidth(settings) }
+    private static func slotWidth(_ settings: RoundSettings) -> Int { 4 + (settings.fedex?.space.sizes.count ?? 0) }
     private var parameterCount: Int { global.count }
 
     // MARK: Starting
@@ -65,10 +68,14 @@ public final class FederatedRounds {
         server = try ServerOptimizer(settings: settings.server, parameterCount: count)
         fedex = try settings.fedex.map { try FedExDistribution(sizes: $0.space.sizes, settings: $0.settings) }
         completedRounds = 0
-        roundBuffer = []
+        roundBuffer = [Float](repeating: 0, count: count + 1 + sampler.perRound * Self.slotWidth(settings))
         average = [Float](repeating: 0, count: count)
-        evaluationPlan = Self.evaluationPlan(data: data, rank: communicator.rank, ranks: communicator.size)
-        roundBuffer = [Float](repeating: 0, count: count + 1 + sampler.perRound * slotWidth)
+        evaluationPlan = Self.evaluationPlan(data: data, rank: communicator.rank, ranks: communicator.size) {
+            $0.test.count + $0.validation.count
+        }
+        fineTunePlan = Self.evaluationPlan(data: data, rank: communicator.rank, ranks: communicator.size) {
+            $0.train.count + $0.test.count + $0.validation.count
+        }
         try communicator.broadcast(&global, root: 0)
     }
 
@@ -254,12 +261,63 @@ public final class FederatedRounds {
         return EvaluationRecord(afterRound: completedRounds, test: pooled(0), validation: pooled(1), heldOut: pooled(2))
     }
 
+    /// The local configuration the run has settled on: FedEx's most likely
+    /// configuration, or the fixed local settings.
+    public func tunedConfiguration() throws -> LocalHyperparameters {
+        guard let fedex, let space = settings.fedex?.space else { return settings.local }
+        return try space.hyperparameters(fedex.mostLikely, base: settings.local)
+    }
+
+    /// Scores personalised models (a collective call): every client, training and held
+    /// out, starts from the global model, trains locally on its own training samples
+    /// with `tunedConfiguration()` (streams named by rounds completed and client), and
+    /// is scored on its own validation and test samples. This is how FedEx judges local
+    /// hyperparameters, and the baseline is judged the same way with its fixed ones. A
+    /// client whose fine-tuning diverges scores nothing correct.
+    public func evaluateFineTuned() throws -> EvaluationRecord {
+        let configuration = try tunedConfiguration()
+        let parameters = model.parameters
+        var test = EvaluationSums(), validation = EvaluationSums(), heldOut = EvaluationSums()
+        func tune(_ client: FederatedClient, group: UInt64, index: Int) throws -> (test: EvaluationSums, validation: EvaluationSums) {
+            global.withUnsafeBufferPointer { _ = parameters.update(fromContentsOf: $0) }
+            do {
+                if client.train.count > 0 {
+                    _ = try global.withUnsafeBufferPointer { anchor in
+                        try model.train(on: client.train, plan: LocalTrainingPlan(
+                            hyperparameters: configuration, epochs: configuration.epochs, seed: settings.seed,
+                            stream: [StreamPurpose.fineTune, UInt64(completedRounds), group, UInt64(index)], anchor: anchor))
+                    }
+                }
+                guard parameters.allSatisfy(\.isFinite) else { throw LocalTrainingDiverged() }
+            } catch is LocalTrainingDiverged {
+                return (EvaluationSums(lossSum: .infinity, count: client.test.count),
+                        EvaluationSums(lossSum: .infinity, count: client.validation.count))
+            }
+            return (client.test.count > 0 ? try model.evaluate(on: client.test) : EvaluationSums(),
+                    client.validation.count > 0 ? try model.evaluate(on: client.validation) : EvaluationSums())
+        }
+        for index in fineTunePlan.training {
+            let scored = try tune(data.clients[index], group: 0, index: index)
+            test = test + scored.test
+            validation = validation + scored.validation
+        }
+        for index in fineTunePlan.heldOut {
+            heldOut = heldOut + (try tune(data.heldOutClients[index], group: 1, index: index)).test
+        }
+        var sums: [Double] = [test, validation, heldOut].flatMap { [$0.lossSum, Double($0.correct), Double($0.count)] }
+        try communicator.allreduce(&sums, op: .sum)
+        func pooled(_ i: Int) -> EvaluationSums {
+            EvaluationSums(lossSum: sums[3 * i], correct: Int(sums[3 * i + 1]), count: Int(sums[3 * i + 2]))
+        }
+        return EvaluationRecord(afterRound: completedRounds, test: pooled(0), validation: pooled(1), heldOut: pooled(2))
+    }
+
     /// Which clients each rank scores: all clients (training, then held out) balanced by
     /// sample count, fixed for the run.
-    private static func evaluationPlan(data: FederatedDataset, rank: Int, ranks: Int) -> (training: [Int], heldOut: [Int]) {
+    private static func evaluationPlan(data: FederatedDataset, rank: Int, ranks: Int,
+                                       work: (FederatedClient) -> Int) -> (training: [Int], heldOut: [Int]) {
         let all = data.clients + data.heldOutClients
-        let plan = RoundAssignment.assign(clients: Array(all.indices),
-                                          work: { all[$0].test.count + all[$0].validation.count }, ranks: ranks)
+        let plan = RoundAssignment.assign(clients: Array(all.indices), work: { work(all[$0]) }, ranks: ranks)
         let mine = plan[rank]
         let trainingCount = data.clients.count
         return (mine.filter { $0 < trainingCount }, mine.filter { $0 >= trainingCount }.map { $0 - trainingCount })

@@ -21,10 +21,14 @@ public struct RoundSettings: Equatable, Sendable {
     public var seed: UInt64
     /// Which arm of an outer search this run is (names the FedEx draw streams).
     public var arm: Int
+    /// Whether an arm's final score also fine-tunes the global model on every client
+    /// with the tuned local configuration before scoring it there (FedEx's evaluation
+    /// of personalised performance); see `FederatedRounds.evaluateFineTuned()`.
+    public var fineTuneForEvaluation: Bool
 
     public init(rounds: Int, sampling: ClientSampling, local: LocalHyperparameters,
                 server: ServerOptimizerSettings = .fedAvg, fedex: FedExSetup? = nil,
-                evaluateEvery: Int = 1, seed: UInt64, arm: Int = 0) {
+                evaluateEvery: Int = 1, seed: UInt64, arm: Int = 0, fineTuneForEvaluation: Bool = false) {
         self.rounds = rounds
         self.sampling = sampling
         self.local = local
@@ -33,6 +37,7 @@ public struct RoundSettings: Equatable, Sendable {
         self.evaluateEvery = evaluateEvery
         self.seed = seed
         self.arm = arm
+        self.fineTuneForEvaluation = fineTuneForEvaluation
     }
 
     /// Checks every value against the federation it will run on.

@@ -108,14 +108,20 @@ struct ArmRunner {
             }
         }
         let final = try evaluation ?? rounds.evaluate()
+        let tuned = settings.fineTuneForEvaluation ? try rounds.evaluateFineTuned() : nil
         lastGlobal = rounds.global
-        let metric = final.validation.count > 0 ? 1 - final.validation.accuracy : 1 - final.test.accuracy
+        let scored = tuned ?? final
+        let metric = scored.validation.count > 0 ? 1 - scored.validation.accuracy : 1 - scored.test.accuracy
         let result = ArmResult(arm: arm, rung: job.rung, rounds: rounds.completedRounds, metric: metric,
                                testAccuracy: final.test.accuracy,
                                validationAccuracy: final.validation.count > 0 ? final.validation.accuracy : nil,
-                               heldOutAccuracy: final.heldOut.count > 0 ? final.heldOut.accuracy : nil)
+                               heldOutAccuracy: final.heldOut.count > 0 ? final.heldOut.accuracy : nil,
+                               tunedTestAccuracy: tuned?.test.accuracy,
+                               tunedValidationAccuracy: tuned.flatMap { $0.validation.count > 0 ? $0.validation.accuracy : nil },
+                               tunedHeldOutAccuracy: tuned.flatMap { $0.heldOut.count > 0 ? $0.heldOut.accuracy : nil })
         if isRoot {
-            let event = RunEvent.result(arm: arm, rung: job.rung, rounds: result.rounds, metric: metric, evaluation: final, time: now)
+            let event = RunEvent.result(arm: arm, rung: job.rung, rounds: result.rounds, metric: metric, evaluation: final,
+                                        tuned: tuned, configuration: try rounds.tunedConfiguration(), time: now)
             try rankLocal { try journal?.append(event) }
         }
         return result
@@ -183,9 +189,18 @@ struct ArmRunner {
     }
 
     static func fields(_ r: ArmResult) -> [(key: String, value: JSONValue)] {
-        [("arm", .int(r.arm)), ("rung", .int(r.rung)), ("rounds", .int(r.rounds)), ("metric", RunEvent.number(r.metric)),
-         ("test_accuracy", .double(r.testAccuracy)), ("validation_accuracy", r.validationAccuracy.map(JSONValue.double) ?? .null),
-         ("heldout_accuracy", r.heldOutAccuracy.map(JSONValue.double) ?? .null)]
+        func optional(_ x: Double?) -> JSONValue { x.map(JSONValue.double) ?? .null }
+        var members: [(key: String, value: JSONValue)] = [
+            ("arm", .int(r.arm)), ("rung", .int(r.rung)), ("rounds", .int(r.rounds)), ("metric", RunEvent.number(r.metric)),
+            ("test_accuracy", .double(r.testAccuracy)), ("validation_accuracy", optional(r.validationAccuracy)),
+            ("heldout_accuracy", optional(r.heldOutAccuracy)),
+        ]
+        if r.tunedTestAccuracy != nil {
+            members.append(("tuned_test_accuracy", optional(r.tunedTestAccuracy)))
+            members.append(("tuned_validation_accuracy", optional(r.tunedValidationAccuracy)))
+            members.append(("tuned_heldout_accuracy", optional(r.tunedHeldOutAccuracy)))
+        }
+        return members
     }
 
     private func progressLine(arm: Int, round: Int, target: Int, record: RoundRecord, evaluation: EvaluationRecord) -> String {

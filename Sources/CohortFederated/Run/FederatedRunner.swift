@@ -28,11 +28,16 @@ public struct ArmResult: Codable, Equatable, Sendable {
     public var arm: Int
     public var rung: Int
     public var rounds: Int
-    /// Validation error of the global model (test error when there is no validation data).
+    /// Validation error of the global model (test error when there is no validation
+    /// data), or of the fine-tuned models with `evaluation.fine_tune`.
     public var metric: Double
     public var testAccuracy: Double
     public var validationAccuracy: Double?
     public var heldOutAccuracy: Double?
+    /// The same three scores after fine-tuning on every client (`evaluation.fine_tune`).
+    public var tunedTestAccuracy: Double?
+    public var tunedValidationAccuracy: Double?
+    public var tunedHeldOutAccuracy: Double?
 }
 
 /// What a run reports back (the same on every rank).
@@ -203,7 +208,10 @@ public enum FederatedRunner {
                     arm: arm, rung: rung, rounds: rounds, metric: event["metric"]?.doubleValue ?? .infinity,
                     testAccuracy: event["test_accuracy"]?.doubleValue ?? 0,
                     validationAccuracy: event["validation_accuracy"]?.doubleValue,
-                    heldOutAccuracy: event["heldout_accuracy"]?.doubleValue))
+                    heldOutAccuracy: event["heldout_accuracy"]?.doubleValue,
+                    tunedTestAccuracy: event["tuned_test_accuracy"]?.doubleValue,
+                    tunedValidationAccuracy: event["tuned_validation_accuracy"]?.doubleValue,
+                    tunedHeldOutAccuracy: event["tuned_heldout_accuracy"]?.doubleValue))
             case "arm":
                 if let arm = event["arm"]?.intValue { replay.announcedArms.append(arm) }
                 kept.append(event)

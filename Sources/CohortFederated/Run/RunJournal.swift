@@ -13,7 +13,9 @@ import Foundation
 ///   `validation_accuracy` / `heldout_accuracy` (null between evaluations),
 ///   `model_digest` (FNV-1a of the global model's bits: equal digests, identical
 ///   models), FedEx's `fedex` state, and `time` (seconds since the run began).
-/// - `result`: an arm scored at the end of a rung (`rung`, `rounds`, `metric`).
+/// - `result`: an arm scored at the end of a rung (`rung`, `rounds`, `metric`, the
+///   global model's accuracies, with `evaluation.fine_tune` the fine-tuned ones as
+///   `tuned_*`, and `local`, the local configuration it settled on).
 /// - `end`: the best arm.
 public final class RunJournal {
     public let url: URL
@@ -135,9 +137,19 @@ enum RunEvent {
         return .object(members)
     }
 
-    static func result(arm: Int, rung: Int, rounds: Int, metric: Double, evaluation: EvaluationRecord, time: Double) -> JSONValue {
-        .object([("event", .string("result")), ("arm", .int(arm)), ("rung", .int(rung)), ("rounds", .int(rounds)),
-                 ("metric", number(metric))] + evaluationFields(evaluation) + [("time", .double(time))])
+    static func result(arm: Int, rung: Int, rounds: Int, metric: Double, evaluation: EvaluationRecord,
+                       tuned: EvaluationRecord?, configuration: LocalHyperparameters, time: Double) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [
+            ("event", .string("result")), ("arm", .int(arm)), ("rung", .int(rung)), ("rounds", .int(rounds)),
+            ("metric", number(metric)),
+        ] + evaluationFields(evaluation)
+        if let tuned {
+            members += [("tuned_test_accuracy", .double(tuned.test.accuracy)),
+                        ("tuned_validation_accuracy", tuned.validation.count > 0 ? .double(tuned.validation.accuracy) : .null),
+                        ("tuned_heldout_accuracy", tuned.heldOut.count > 0 ? .double(tuned.heldOut.accuracy) : .null)]
+        }
+        members += [("local", hyperparameters(configuration)), ("time", .double(time))]
+        return .object(members)
     }
 
     static func evaluationFields(_ evaluation: EvaluationRecord?) -> [(key: String, value: JSONValue)] {
