@@ -18,42 +18,40 @@ public struct RungRecord: Equatable, Sendable {
 /// The rungs of one bracket: every recorded result, each rung kept best-first.
 ///
 /// Order within a rung: better metric first; failures last; ties by smaller trial
-/// id, so every decision is deterministic. Keeping rungs sorted on insertion makes
-/// "the top floor(n/eta)" a prefix, which keeps the coordinator fast with
-/// thousands of trials.
+/// id, so every decision is deterministic. Besides the ranked results, each rung
+/// keeps its successful, not yet promoted trials in the same order: ASHA's
+/// candidate is the first of those, and it is promotable exactly when its rank
+/// among all results is within the top floor(n/eta). Both lookups are binary
+/// searches, which keeps the coordinator fast with a hundred thousand trials.
 public struct BracketState: Equatable, Sendable {
     public var ladder: RungLadder
     public var mode: MetricMode
-    public var rungs: [[RungRecord]]
+    public private(set) var rungs: [RungResults]
+    /// Per rung: successful results not yet promoted, best first.
+    private var open: [RungResults]
+    /// Per rung: each trial's record.
+    private var byTrial: [[Int: RungRecord]]
 
     public init(ladder: RungLadder, mode: MetricMode) {
         self.ladder = ladder
         self.mode = mode
-        self.rungs = Array(repeating: [], count: ladder.rungCount)
+        self.rungs = Array(repeating: RungResults(mode: mode), count: ladder.rungCount)
+        self.open = rungs
+        self.byTrial = Array(repeating: [:], count: ladder.rungCount)
     }
 
     public var topRung: Int { rungs.count - 1 }
 
     /// True when `a` ranks ahead of `b` in a rung.
     public func ranksAhead(_ a: RungRecord, of b: RungRecord) -> Bool {
-        switch (a.metric, b.metric) {
-        case let (x?, y?):
-            if x != y { return mode.isBetter(x, than: y) }
-            return a.trial < b.trial
-        case (.some, nil): return true
-        case (nil, .some): return false
-        case (nil, nil): return a.trial < b.trial
-        }
+        RungResults(mode: mode).ranksAhead(a, of: b)
     }
 
     /// Adds a result to rung `k`, keeping the rung sorted.
     public mutating func add(_ record: RungRecord, rung k: Int) {
-        var lo = 0, hi = rungs[k].count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if ranksAhead(rungs[k][mid], of: record) { lo = mid + 1 } else { hi = mid }
-        }
-        rungs[k].insert(record, at: lo)
+        rungs[k].insert(record)
+        byTrial[k][record.trial] = record
+        if record.metric != nil && !record.promoted { open[k].insert(record) }
     }
 
     /// The number of results rung `k` may promote now: floor(|rung k| / eta).
@@ -63,15 +61,8 @@ public struct BracketState: Equatable, Sendable {
     /// floor(|rung k| / eta) that has not been promoted. Failed trials are never
     /// promoted (there is no checkpoint to resume). The top rung promotes nothing.
     public func ashaCandidate(rung k: Int) -> RungRecord? {
-        guard k < topRung else { return nil }
-        let quota = promotionQuota(rung: k)
-        var i = 0
-        while i < quota {
-            let r = rungs[k][i]
-            if !r.promoted && r.metric != nil { return r }
-            i += 1
-        }
-        return nil
+        guard k < topRung, let best = open[k].first else { return nil }
+        return rungs[k].rank(of: best) < promotionQuota(rung: k) ? best : nil
     }
 
     /// Scans rungs from the top down and returns the first promotable trial with the
@@ -85,12 +76,14 @@ public struct BracketState: Equatable, Sendable {
     }
 
     public mutating func markPromoted(trial: Int, rung k: Int) {
-        if let i = rungs[k].firstIndex(where: { $0.trial == trial }) { rungs[k][i].promoted = true }
+        guard var r = byTrial[k][trial], !r.promoted else { return }
+        rungs[k].setPromoted(at: rungs[k].rank(of: r))
+        if r.metric != nil { open[k].remove(at: open[k].rank(of: r)) }
+        r.promoted = true
+        byTrial[k][trial] = r
     }
 
-    public func record(trial: Int, rung k: Int) -> RungRecord? {
-        rungs[k].first { $0.trial == trial }
-    }
+    public func record(trial: Int, rung k: Int) -> RungRecord? { byTrial[k][trial] }
 
     /// The best successful result in the bracket at the highest rung that has one.
     public var leader: (record: RungRecord, rung: Int)? {

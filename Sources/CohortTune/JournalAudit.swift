@@ -23,14 +23,53 @@ public enum JournalAudit {
         public var description: String { "line \(line): \(message)" }
     }
 
-    private struct Entry { var trial: Int; var metric: Double?; var promoted: Bool }
+    /// One rung as the audit sees it: results ranked best first, and the successful
+    /// ones not promoted yet, so that "the top floor(n/eta)" and "the best candidate"
+    /// are binary searches even in journals of a hundred thousand trials.
+    private struct AuditRung {
+        var ranked: RungResults
+        var open: RungResults
+        var byTrial: [Int: RungRecord] = [:]
+        init(mode: MetricMode) { ranked = RungResults(mode: mode); open = ranked }
+
+        var count: Int { ranked.count }
+        func entry(_ trial: Int) -> RungRecord? { byTrial[trial] }
+        /// Results ranked ahead of `trial`'s.
+        func rank(_ trial: Int) -> Int? { byTrial[trial].map { ranked.rank(of: $0) } }
+
+        mutating func add(trial: Int, metric: Double?) {
+            let r = RungRecord(trial: trial, metric: metric)
+            ranked.insert(r)
+            if metric != nil { open.insert(r) }
+            byTrial[trial] = r
+        }
+
+        mutating func markPromoted(_ trial: Int) {
+            guard var r = byTrial[trial], !r.promoted else { return }
+            ranked.setPromoted(at: ranked.rank(of: r))
+            if r.metric != nil { open.remove(at: open.rank(of: r)) }
+            r.promoted = true
+            byTrial[trial] = r
+        }
+
+        /// The best successful, unpromoted result, if it is in the top floor(n/eta).
+        func firstCandidate(eta: Int) -> Int? {
+            guard let best = open.first, ranked.rank(of: best) < count / eta else { return nil }
+            return best.trial
+        }
+
+        /// Every candidate, best first (for messages only: it walks the top of the rung).
+        func candidates(eta: Int) -> [Int] {
+            ranked.prefix(count / eta).filter { !$0.promoted && $0.metric != nil }.map(\.trial)
+        }
+    }
 
     public static func check(_ events: [JournalEvent], spec: SchedulerSpec, mode: MetricMode) -> [Violation] {
         var violations: [Violation] = []
         func fail(_ line: Int, _ message: String) { violations.append(Violation(line: line, message: message)) }
 
         // Rungs per bracket, entries in arrival order.
-        var rungs: [Int: [[Entry]]] = [:]
+        var rungs: [Int: [AuditRung]] = [:]
         var ladders: [Int: RungLadder] = [:]
         var dispatched: [Int: [Int]] = [:]            // bracket -> jobs started per rung (SHA barrier)
         var inFlight: [Int: Int] = [:]                // trial -> rung
@@ -54,25 +93,11 @@ public enum JournalAudit {
                 ? RungLadder(minResource: spec.maxResource, maxResource: spec.maxResource, eta: spec.eta)
                 : spec.ladder(forBracketRate: s)
             ladders[b] = l
-            rungs[b] = Array(repeating: [], count: l.rungCount)
+            rungs[b] = Array(repeating: AuditRung(mode: mode), count: l.rungCount)
             dispatched[b] = Array(repeating: 0, count: l.rungCount)
             return l
         }
-        func ranked(_ entries: [Entry]) -> [Entry] {
-            entries.sorted { a, b in
-                switch (a.metric, b.metric) {
-                case let (x?, y?): return x != y ? mode.isBetter(x, than: y) : a.trial < b.trial
-                case (.some, nil): return true
-                case (nil, .some): return false
-                case (nil, nil): return a.trial < b.trial
-                }
-            }
-        }
-        /// ASHA candidates of a rung: top floor(n/eta), not promoted, not failed, best first.
-        func candidates(_ b: Int, _ k: Int, eta: Int) -> [Int] {
-            let r = rungs[b]![k]
-            return ranked(r).prefix(r.count / eta).filter { !$0.promoted && $0.metric != nil }.map(\.trial)
-        }
+        func hasCandidate(_ b: Int, _ k: Int, eta: Int) -> Bool { rungs[b]![k].firstCandidate(eta: eta) != nil }
         let asynchronous = spec.kind == .asha || spec.kind == .asyncHyperband
 
         for (index, event) in events.enumerated() {
@@ -99,46 +124,44 @@ public enum JournalAudit {
                     trialBracket[job.trial] = b
                     if job.resumeFrom != nil { fail(line, "new trial \(job.trial) resumes from a checkpoint") }
                     if asynchronous {
-                        for j in 0..<(l.rungCount - 1) where !candidates(b, j, eta: l.eta).isEmpty {
-                            fail(line, "new trial \(job.trial) started in bracket \(b) while rung \(j) had promotable trials \(candidates(b, j, eta: l.eta))")
+                        for j in 0..<(l.rungCount - 1) where hasCandidate(b, j, eta: l.eta) {
+                            fail(line, "new trial \(job.trial) started in bracket \(b) while rung \(j) had promotable trials \(rungs[b]![j].candidates(eta: l.eta))")
                             break
                         }
                     }
                 } else {
                     let from = k - 1
                     if trialBracket[job.trial] != b { fail(line, "trial \(job.trial) promoted in bracket \(b), it started in bracket \(trialBracket[job.trial].map(String.init) ?? "none")") }
-                    guard let i = rungs[b]![from].firstIndex(where: { $0.trial == job.trial }) else {
+                    guard let entry = rungs[b]![from].entry(job.trial), let rank = rungs[b]![from].rank(job.trial) else {
                         fail(line, "trial \(job.trial) promoted to rung \(k) without a result at rung \(from)")
                         continue
                     }
-                    let entry = rungs[b]![from][i]
+                    let rungSize = rungs[b]![from].count
                     if entry.promoted { fail(line, "trial \(job.trial) promoted out of rung \(from) twice") }
                     if entry.metric == nil { fail(line, "trial \(job.trial) promoted although it failed at rung \(from)") }
                     if job.resumeFrom.map({ abs($0 - l.resource(rung: from)) > 1e-9 }) ?? true {
                         fail(line, "trial \(job.trial) promoted to rung \(k) does not resume from its rung-\(from) checkpoint")
                     }
                     if asynchronous {
-                        let top = ranked(rungs[b]![from]).prefix(rungs[b]![from].count / l.eta).map(\.trial)
-                        if !top.contains(job.trial) {
-                            fail(line, "trial \(job.trial) promoted out of rung \(from) but is not in its top \(top.count) of \(rungs[b]![from].count)")
-                        } else if let first = candidates(b, from, eta: l.eta).first, first != job.trial {
+                        if rank >= rungSize / l.eta {
+                            fail(line, "trial \(job.trial) promoted out of rung \(from) but is not in its top \(rungSize / l.eta) of \(rungSize)")
+                        } else if let first = rungs[b]![from].firstCandidate(eta: l.eta), first != job.trial {
                             fail(line, "trial \(job.trial) promoted out of rung \(from) ahead of the better-ranked trial \(first)")
                         }
                         if from + 1 < l.rungCount - 1 {
-                            for j in (from + 1)..<(l.rungCount - 1) where !candidates(b, j, eta: l.eta).isEmpty {
+                            for j in (from + 1)..<(l.rungCount - 1) where hasCandidate(b, j, eta: l.eta) {
                                 fail(line, "trial \(job.trial) promoted out of rung \(from) while the higher rung \(j) had promotable trials")
                                 break
                             }
                         }
                     } else {
                         let size = dispatched[b]![from]
-                        if rungs[b]![from].count < size {
+                        if rungSize < size {
                             fail(line, "trial \(job.trial) promoted out of rung \(from) before all \(size) of its jobs reported (barrier)")
                         }
-                        let top = ranked(rungs[b]![from]).prefix(size / l.eta).map(\.trial)
-                        if !top.contains(job.trial) { fail(line, "trial \(job.trial) is not in the top \(top.count) of rung \(from)") }
+                        if rank >= Swift.min(size / l.eta, rungSize) { fail(line, "trial \(job.trial) is not in the top \(Swift.min(size / l.eta, rungSize)) of rung \(from)") }
                     }
-                    rungs[b]![from][i].promoted = true
+                    rungs[b]![from].markPromoted(job.trial)
                 }
                 inFlight[job.trial] = k
                 dispatched[b]![k] += 1
@@ -150,7 +173,7 @@ public enum JournalAudit {
                 mayRedispatch.remove(key)
                 answered.insert(key)
                 _ = ladder(f.bracket)
-                rungs[f.bracket]![f.rung].append(Entry(trial: f.trial, metric: f.metric, promoted: false))
+                rungs[f.bracket]![f.rung].add(trial: f.trial, metric: f.metric)
             case let .lost(l):
                 if inFlight[l.trial] == l.rung { mayRedispatch.insert([l.trial, l.rung]) }
                 else { fail(line, "trial \(l.trial) rung \(l.rung) declared lost but not running") }

@@ -214,8 +214,13 @@ public struct SimulatedCluster {
 // MARK: Event queue
 
 /// A min-heap of timed events; equal times come out in the order they went in.
+/// The heap moves plain (time, serial, slot) triples; the events themselves (jobs
+/// with their configurations) stay put in slots until popped.
 struct EventQueue<Element> {
-    private var heap: [(time: Double, serial: Int, element: Element)] = []
+    private struct Entry { var time: Double; var serial: Int; var slot: Int }
+    private var heap: [Entry] = []
+    private var slots: [Element?] = []
+    private var freeSlots: [Int] = []
     private var serial = 0
 
     var isEmpty: Bool { heap.isEmpty }
@@ -223,7 +228,9 @@ struct EventQueue<Element> {
 
     mutating func push(at time: Double, _ element: Element) {
         serial += 1
-        heap.append((time, serial, element))
+        let slot: Int
+        if let s = freeSlots.popLast() { slots[s] = element; slot = s } else { slots.append(element); slot = slots.count - 1 }
+        heap.append(Entry(time: time, serial: serial, slot: slot))
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
@@ -247,10 +254,13 @@ struct EventQueue<Element> {
             heap.swapAt(i, m)
             i = m
         }
-        return (top.time, top.element)
+        let element = slots[top.slot]!
+        slots[top.slot] = nil
+        freeSlots.append(top.slot)
+        return (top.time, element)
     }
 
-    private func earlier(_ a: (time: Double, serial: Int, element: Element), _ b: (time: Double, serial: Int, element: Element)) -> Bool {
+    private func earlier(_ a: Entry, _ b: Entry) -> Bool {
         a.time != b.time ? a.time < b.time : a.serial < b.serial
     }
 }
