@@ -46,7 +46,7 @@ let package = Package(
             "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
         .target(name: "CohortNAS", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)

@@ -1,0 +1,102 @@
+import CohortTensor
+
+// MARK: - The operations of a cell edge and of the network skeleton
+
+/// ReLU, then a bias-free convolution, then batch norm: NAS-Bench-201's convolution
+/// unit, used on cell edges (`nor_conv_1x1`, `nor_conv_3x3`) and in reduction blocks.
+final class ReLUConvBN: Module {
+    let conv: Conv2d
+    let norm: Module
+
+    init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, normalization: NormalizationStyle, affine: Bool = true) {
+        conv = Conv2d(inChannels, outChannels, kernel: kernel, stride: stride, padding: kernel / 2, bias: false, weightInit: .kaimingNormal)
+        norm = normalization.make(outChannels, affine: affine)
+    }
+
+    func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
+        norm.forward(conv.forward(tape.relu(x), tape), tape)
+    }
+
+    var members: [ModuleMember] { [.child("conv", conv), .child("bn", norm)] }
+}
+
+/// 3x3 average pooling, stride 1, padding 1, averaging over the positions inside the
+/// image only (NAS-Bench-201's `count_include_pad=False`): the tape's pooling divides
+/// by 9 everywhere, so border outputs are rescaled by 9 / (positions inside).
+final class AveragePool3x3: Module {
+    /// [1, 1, H, W] factors, made once per input size.
+    private var corrections: [Int: Tensor] = [:]
+
+    func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
+        let pooled = tape.avgPool2d(x, kernel: 3, stride: 1, padding: 1)
+        return tape.mul(pooled, correction(height: x.shape[2], width: x.shape[3]))
+    }
+
+    private func correction(height h: Int, width w: Int) -> Tensor {
+        let key = h << 32 | w
+        if let c = corrections[key] { return c }
+        var values = [Float](repeating: 0, count: h * w)
+        for y in 0..<h {
+            let rows = (y > 0 ? 1 : 0) + 1 + (y < h - 1 ? 1 : 0)
+            for x in 0..<w {
+                let columns = (x > 0 ? 1 : 0) + 1 + (x < w - 1 ? 1 : 0)
+                values[y * w + x] = 9 / Float(rows * columns)
+            }
+        }
+        let c = Tensor(values, shape: [1, 1, h, w])
+        corrections[key] = c
+        return c
+    }
+}
+
+/// NAS-Bench-201's residual reduction block between stages: ReLU-conv3x3(stride 2)-BN,
+/// ReLU-conv3x3-BN, plus a shortcut of 2x2 average pooling and a 1x1 convolution;
+/// halves the spatial size and sets the new channel count.
+final class ResidualReduction: Module {
+    let convA: ReLUConvBN, convB: ReLUConvBN
+    let shortcut: Conv2d
+
+    init(_ inChannels: Int, _ outChannels: Int, normalization: NormalizationStyle) {
+        convA = ReLUConvBN(inChannels, outChannels, kernel: 3, stride: 2, normalization: normalization)
+        convB = ReLUConvBN(outChannels, outChannels, kernel: 3, normalization: normalization)
+        shortcut = Conv2d(inChannels, outChannels, kernel: 1, bias: false, weightInit: .kaimingNormal)
+    }
+
+    func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
+        let main = convB.forward(convA.forward(x, tape), tape)
+        let skip = shortcut.forward(tape.avgPool2d(x, kernel: 2, stride: 2), tape)
+        return tape.add(main, skip)
+    }
+
+    var members: [ModuleMember] { [.child("conv_a", convA), .child("conv_b", convB), .child("shortcut", shortcut)] }
+}
+
+/// The operation modules of one edge, as a trained cell and a supernet hold them.
+enum EdgeOperation {
+    case skip
+    case pool(AveragePool3x3)
+    case conv(ReLUConvBN)
+
+    init?(_ op: CellOperation, channels: Int, normalization: NormalizationStyle, affine: Bool) {
+        switch op {
+        case .none: return nil
+        case .skipConnect: self = .skip
+        case .averagePool3x3: self = .pool(AveragePool3x3())
+        case .convolution1x1: self = .conv(ReLUConvBN(channels, channels, kernel: 1, normalization: normalization, affine: affine))
+        case .convolution3x3: self = .conv(ReLUConvBN(channels, channels, kernel: 3, normalization: normalization, affine: affine))
+        }
+    }
+
+    func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
+        switch self {
+        case .skip: return x
+        case .pool(let p): return p.forward(x, tape)
+        case .conv(let c): return c.forward(x, tape)
+        }
+    }
+
+    var module: Module? {
+        if case .conv(let c) = self { return c }
+        return nil
+    }
+}
