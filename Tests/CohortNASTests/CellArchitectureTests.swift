@@ -5,16 +5,16 @@ import XCTest
 
 /// The search space: string and JSON forms, validation messages, connectivity.
 final class CellArchitectureTests: XCTestCase {
-    let resnetLike = "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|"
+    let residual = "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|"
 
     func testStringRoundTripAndEdgeOrder() throws {
-        let cell = try CellArchitecture(parsing: resnetLike)
-        XCTAssertEqual(cell.operations, [.convolution3x3, .none, .convolution3x3, .skipConnect, .none, .none])
-        XCTAssertEqual(cell.nasBench201String, resnetLike)
+        let cell = try CellArchitecture(parsing: residual)
+        XCTAssertEqual(cell.operations, [.convolution3x3, .none, .convolution3x3, .skipConnect, .none, .skipConnect])
+        XCTAssertEqual(cell.nasBench201String, residual)
         XCTAssertEqual(cell.operation(from: 1, to: 2), .convolution3x3)
         XCTAssertEqual(cell.operation(from: 0, to: 3), .skipConnect)
         // Inputs may be listed in any order; printing puts them back in order.
-        let shuffled = try CellArchitecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~1|none~0|+|none~2|skip_connect~0|none~1|")
+        let shuffled = try CellArchitecture(parsing: "|nor_conv_3x3~0|+|nor_conv_3x3~1|none~0|+|skip_connect~2|skip_connect~0|none~1|")
         XCTAssertEqual(shuffled, cell)
     }
 
@@ -39,7 +39,9 @@ final class CellArchitectureTests: XCTestCase {
         // 0->1 feeds node 1, which feeds nothing on the way to the output.
         let cell = try CellArchitecture(parsing: "|nor_conv_3x3~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|")
         XCTAssertEqual(cell.liveEdges, [3])
-        XCTAssertEqual(try CellArchitecture(parsing: resnetLike).liveEdges, [0, 2, 3])
+        XCTAssertEqual(try CellArchitecture(parsing: residual).liveEdges, [0, 2, 3, 5])
+        // Node 2 feeds nothing once 2->3 is `none`: only the skip from the input is live.
+        XCTAssertEqual(try CellArchitecture(parsing: "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|").liveEdges, [3])
         let full = CellArchitecture(Array(repeating: .convolution1x1, count: 6))
         XCTAssertEqual(full.liveEdges, [0, 1, 2, 3, 4, 5])
     }
@@ -76,14 +78,14 @@ final class CellArchitectureTests: XCTestCase {
     }
 
     func testJSONRoundTripAndDisagreement() throws {
-        let cell = try CellArchitecture(parsing: resnetLike)
+        let cell = try CellArchitecture(parsing: residual)
         let json = cell.json
         XCTAssertEqual(json.description,
-                       #"{"nasbench201":"\#(resnetLike)","nodes":[["nor_conv_3x3"],["none","nor_conv_3x3"],["skip_connect","none","none"]]}"#)
+                       #"{"nasbench201":"\#(residual)","nodes":[["nor_conv_3x3"],["none","nor_conv_3x3"],["skip_connect","none","skip_connect"]]}"#)
         XCTAssertEqual(try CellArchitecture(json: try JSONValue.parse(json.description)), cell)
         XCTAssertEqual(try CellArchitecture(argument: json.description), cell)
-        XCTAssertEqual(try CellArchitecture(argument: " \(resnetLike) "), cell)
-        let nodesOnly = #"{"nodes":[["nor_conv_3x3"],["none","nor_conv_3x3"],["skip_connect","none","none"]]}"#
+        XCTAssertEqual(try CellArchitecture(argument: " \(residual) "), cell)
+        let nodesOnly = #"{"nodes":[["nor_conv_3x3"],["none","nor_conv_3x3"],["skip_connect","none","skip_connect"]]}"#
         XCTAssertEqual(try CellArchitecture(argument: nodesOnly), cell)
         let disagree = #"{"nasbench201":"|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|","nodes":[["nor_conv_3x3"],["none","nor_conv_3x3"],["skip_connect","none","none"]]}"#
         XCTAssertThrowsError(try CellArchitecture(argument: disagree)) { XCTAssertTrue("\($0)".contains("describe different cells"), "\($0)") }

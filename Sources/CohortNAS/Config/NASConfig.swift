@@ -8,7 +8,7 @@ import Foundation
 /// name: rsws-fashion           # run name; default run directory runs/<name>
 /// seed: 1                      # experiment seed: data subsets, splits, weights, sampling
 /// dataset: fashion-mnist       # digits, fashion-mnist, mnist, an IDX directory, a CSV file
-/// network: {channels: 8, cells: [1, 1, 1]}   # first-stage channels, cells per stage
+/// network: {channels: 8, cells: [1, 1, 1], stemStride: 1}   # first-stage channels, cells per stage
 /// search:                      # supernet training (all strategies)
 ///   samples: 12000             # training samples used (seeded subset; all when absent)
 ///   epochs: 3
@@ -154,6 +154,7 @@ public struct NASConfig: Sendable {
         var network = top.section("network")
         c.network.channels = network.int("channels", default: c.network.channels, min: 1)
         c.network.cellsPerStage = network.ints("cells", default: c.network.cellsPerStage)
+        c.network.stemStride = network.int("stemStride", default: c.network.stemStride, min: 1)
         network.finish()
         top.absorb(network)
 

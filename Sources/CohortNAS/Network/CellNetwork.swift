@@ -43,7 +43,7 @@ public final class CellNetwork: Module {
         self.inputShape = inputShape
         self.classes = classes
         let normalization: NormalizationStyle = kind == .supernet ? .batchStatistics : .runningStatistics
-        stem = Conv2d(inputShape[0], spec.channels, kernel: 3, padding: 1, bias: false, weightInit: .kaimingNormal)
+        stem = Conv2d(inputShape[0], spec.channels, kernel: 3, stride: spec.stemStride, padding: 1, bias: false, weightInit: .kaimingNormal)
         stemNorm = normalization.make(spec.channels)
         var reductions: [ResidualReduction?] = []
         var cells: [[CellModule]] = []

@@ -33,12 +33,6 @@ protocol CellModule: Module {
     func forward(_ x: Tensor, _ tape: Tape, path: CellPath?) -> Tensor
 }
 
-/// Adds `term` into the running sum of a node (nil: nothing has arrived yet).
-@inline(__always)
-private func accumulate(_ node: inout Tensor?, _ term: Tensor, _ tape: Tape) {
-    node = node.map { tape.add($0, term) } ?? term
-}
-
 // MARK: - A trained architecture's cell
 
 /// The cell of one architecture: modules for its live edges only (see
@@ -62,12 +56,13 @@ final class FixedCell: CellModule {
     /// Live edges come in edge order, which is node order: every input of node j is
     /// complete before node j's first edge runs.
     func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
-        var nodes: [Tensor?] = [x, nil, nil, nil]
+        var nodes = CellNodes(input: x)
         for (e, op) in operations {
             let (i, j) = CellArchitecture.edges[e]
-            accumulate(&nodes[j], op.forward(nodes[i]!, tape), tape)
+            let term = op.forward(node: i, &nodes, tape)
+            nodes.accumulate(term, into: j, tape)
         }
-        return nodes[CellArchitecture.nodeCount - 1]!
+        return nodes.value(CellArchitecture.nodeCount - 1)
     }
 
     var members: [ModuleMember] {
@@ -99,36 +94,39 @@ final class SharedCell: CellModule {
         preconditionFailure("a supernet cell needs a path: set the supernet's path before the forward pass")
     }
 
-    private func apply(_ op: CellOperation, edge: Int, _ x: Tensor, _ tape: Tape) -> Tensor {
+    private func apply(_ op: CellOperation, edge: Int, node i: Int, _ nodes: inout CellNodes, _ tape: Tape) -> Tensor {
         switch op {
         case .none: preconditionFailure("'none' contributes nothing and is never applied")
-        case .skipConnect: return x
-        case .averagePool3x3: return pool.forward(x, tape)
-        case .convolution1x1: return convolutions1x1[edge].forward(x, tape)
-        case .convolution3x3: return convolutions3x3[edge].forward(x, tape)
+        case .skipConnect: return nodes.value(i)
+        case .averagePool3x3: return nodes.pooled(i, pool, tape)
+        case .convolution1x1: return convolutions1x1[edge].forward(rectified: nodes.rectified(i, tape), tape)
+        case .convolution3x3: return convolutions3x3[edge].forward(rectified: nodes.rectified(i, tape), tape)
         }
     }
 
     func forward(_ x: Tensor, _ tape: Tape, path: CellPath?) -> Tensor {
         guard let path else { preconditionFailure("a supernet cell needs a path: set the supernet's path before the forward pass") }
-        var nodes: [Tensor?] = [x, nil, nil, nil]
+        var nodes = CellNodes(input: x)
+        let output = CellArchitecture.nodeCount - 1
         switch path {
         case .single(let architecture):
             for e in architecture.liveEdges {
                 let (i, j) = CellArchitecture.edges[e]
-                accumulate(&nodes[j], apply(architecture.operations[e], edge: e, nodes[i]!, tape), tape)
+                let term = apply(architecture.operations[e], edge: e, node: i, &nodes, tape)
+                nodes.accumulate(term, into: j, tape)
             }
             // A cell without a path from input to output outputs zeros.
-            return nodes[CellArchitecture.nodeCount - 1] ?? tape.zeros(x.shape)
+            return nodes.valueIfAny(output) ?? tape.zeros(x.shape)
         case .mixture(let weights):
             // `none` is left out: its output is zero, and so is its weight's gradient.
             for e in 0..<CellArchitecture.edgeCount {
                 let (i, j) = CellArchitecture.edges[e]
                 for op in CellOperation.allCases where op != .none {
-                    accumulate(&nodes[j], tape.mul(apply(op, edge: e, nodes[i]!, tape), weights.weight(edge: e, operation: op)), tape)
+                    let term = apply(op, edge: e, node: i, &nodes, tape)
+                    nodes.accumulate(tape.mul(term, weights.weight(edge: e, operation: op)), into: j, tape)
                 }
             }
-            return nodes[CellArchitecture.nodeCount - 1]!
+            return nodes.value(output)
         }
     }
 

@@ -14,7 +14,13 @@ final class ReLUConvBN: Module {
     }
 
     func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
-        norm.forward(conv.forward(tape.relu(x), tape), tape)
+        forward(rectified: tape.relu(x), tape)
+    }
+
+    /// Conv-BN of an input already through the ReLU: a cell rectifies each node once
+    /// for all the convolutions it feeds.
+    func forward(rectified: Tensor, _ tape: Tape) -> Tensor {
+        norm.forward(conv.forward(rectified, tape), tape)
     }
 
     var members: [ModuleMember] { [.child("conv", conv), .child("bn", norm)] }
@@ -87,16 +93,57 @@ enum EdgeOperation {
         }
     }
 
-    func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
+    /// The operation applied to node `i` of `nodes`.
+    func forward(node i: Int, _ nodes: inout CellNodes, _ tape: Tape) -> Tensor {
         switch self {
-        case .skip: return x
-        case .pool(let p): return p.forward(x, tape)
-        case .conv(let c): return c.forward(x, tape)
+        case .skip: return nodes.value(i)
+        case .pool(let p): return nodes.pooled(i, p, tape)
+        case .conv(let c): return c.forward(rectified: nodes.rectified(i, tape), tape)
         }
     }
 
     var module: Module? {
         if case .conv(let c) = self { return c }
         return nil
+    }
+}
+
+/// The node values of one cell's forward pass, with each node's ReLU and pooling
+/// computed at most once however many edges leave it (the same values and gradients
+/// as computing them per edge, for less work).
+struct CellNodes {
+    private var values: [Tensor?]
+    private var rectifiedValues: [Tensor?]
+    private var pooledValues: [Tensor?]
+
+    init(input: Tensor) {
+        values = [input] + Array(repeating: nil, count: CellArchitecture.nodeCount - 1)
+        rectifiedValues = Array(repeating: nil, count: CellArchitecture.nodeCount)
+        pooledValues = Array(repeating: nil, count: CellArchitecture.nodeCount)
+    }
+
+    /// Node i's value; every node an edge reads is complete (edges come in node order).
+    func value(_ i: Int) -> Tensor { values[i]! }
+
+    /// Node i's value, or nil when nothing reached it.
+    func valueIfAny(_ i: Int) -> Tensor? { values[i] }
+
+    mutating func rectified(_ i: Int, _ tape: Tape) -> Tensor {
+        if let r = rectifiedValues[i] { return r }
+        let r = tape.relu(value(i))
+        rectifiedValues[i] = r
+        return r
+    }
+
+    mutating func pooled(_ i: Int, _ pool: AveragePool3x3, _ tape: Tape) -> Tensor {
+        if let p = pooledValues[i] { return p }
+        let p = pool.forward(value(i), tape)
+        pooledValues[i] = p
+        return p
+    }
+
+    /// Adds `term` into node j's sum.
+    mutating func accumulate(_ term: Tensor, into j: Int, _ tape: Tape) {
+        values[j] = values[j].map { tape.add($0, term) } ?? term
     }
 }

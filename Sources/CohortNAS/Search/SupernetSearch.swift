@@ -232,6 +232,7 @@ final class SupernetSearch {
             "strategy": config.strategy.rawValue, "seed": String(config.seed), "steps": String(step),
             "network.channels": String(config.network.channels),
             "network.cells": config.network.cellsPerStage.map(String.init).joined(separator: ","),
+            "network.stem_stride": String(config.network.stemStride),
             "dataset": config.dataset, "config": config.sourceText,
         ]
         if let architecture {

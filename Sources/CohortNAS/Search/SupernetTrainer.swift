@@ -27,8 +27,8 @@ final class SupernetTrainer {
     private let tape = Tape()
     /// Scoring runs on a training-mode tape (batch statistics) that records nothing.
     private let scoringTape = Tape(mode: .training, recordsGradients: false)
-    private let inputs: TensorStorage
-    private let labels: UnsafeMutableBufferPointer<Int32>
+    private var inputs: TensorStorage
+    private var labels: UnsafeMutableBufferPointer<Int32>
 
     /// Loss and accuracy summed over the samples this rank saw.
     struct Totals {
@@ -53,6 +53,15 @@ final class SupernetTrainer {
 
     deinit { labels.deallocate() }
 
+    /// Grows the batch buffers to hold `count` samples (once per larger batch size).
+    private func reserve(_ count: Int) {
+        guard count > labels.count else { return }
+        inputs = TensorStorage(capacity: count * sampleShape.reduce(1, *))
+        labels.deallocate()
+        labels = .allocate(capacity: count)
+        labels.initialize(repeating: 0)
+    }
+
     // MARK: Training
 
     /// One data-parallel pass over this rank's `shard` of a batch of `batchCount`
@@ -62,6 +71,7 @@ final class SupernetTrainer {
               totals: inout Totals, makePath: (Tape) -> (CellPath, Tensor?)) throws -> [Float]? {
         tape.reset()
         model.zeroGradients()
+        reserve(shard.count)
         let n = data.fillBatch(shard, features: UnsafeMutableBufferPointer(start: inputs.base, count: inputs.capacity), labels: labels)
         precondition(n > 0, "every rank needs at least one sample of each batch (checked when the config is read)")
         let x = Tensor(shape: Shape([n] + sampleShape), storage: inputs)
@@ -96,6 +106,7 @@ final class SupernetTrainer {
     /// no sharding, no state changes.
     func score(_ architecture: CellArchitecture, _ data: Dataset, indices: ArraySlice<Int>) -> (correct: Int, lossSum: Double) {
         scoringTape.reset()
+        reserve(indices.count)
         let n = data.fillBatch(indices, features: UnsafeMutableBufferPointer(start: inputs.base, count: inputs.capacity), labels: labels)
         let x = Tensor(shape: Shape([n] + sampleShape), storage: inputs)
         network.path = .single(architecture)
