@@ -35,6 +35,16 @@ final class CellArchitectureTests: XCTestCase {
         XCTAssertEqual(CellArchitecture.all.filter(\.isConnected).count, 15_284)
     }
 
+    func testCanonicalFormDropsDeadEdges() throws {
+        let cell = try CellArchitecture(parsing: "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|nor_conv_3x3~0|none~1|none~2|")
+        XCTAssertEqual(cell.canonical.nasBench201String, "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|")
+        XCTAssertEqual(cell.canonical.canonical, cell.canonical)
+        let full = try CellArchitecture(parsing: residual)
+        XCTAssertEqual(full.canonical, full)
+        // Counted independently: 9,444 different functions among the 15,284 connected cells.
+        XCTAssertEqual(CellArchitecture.distinctConnectedCount, 9_444)
+    }
+
     func testLiveEdges() throws {
         // 0->1 feeds node 1, which feeds nothing on the way to the output.
         let cell = try CellArchitecture(parsing: "|nor_conv_3x3~0|+|none~0|none~1|+|avg_pool_3x3~0|none~1|none~2|")

@@ -57,9 +57,9 @@ final class RunTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: out) }
         // One rank: the farm runs on retrain.workers in-process workers.
         let o = try NASSearchRun.run(.init(config: config, out: out.path), communicator: LocalCommunicator.single(), log: { _ in })
-        XCTAssertEqual(o.candidates.map(\.architecture), [o.supernet.derived!])
-        XCTAssertEqual(o.retrained?.map(\.architecture), [o.supernet.derived!])
-        XCTAssertEqual(o.chosen, o.supernet.derived)
+        XCTAssertEqual(o.candidates.map(\.architecture), [o.supernet.derived!.canonical])
+        XCTAssertEqual(o.retrained?.map(\.architecture), [o.supernet.derived!.canonical])
+        XCTAssertEqual(o.chosen, o.supernet.derived!.canonical)
         let lines = try String(contentsOf: out.appendingPathComponent("architecture-weights.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 4, "steps 0, 2, 4, 6")
         let last = try JSONValue.parse(String(lines.last!))

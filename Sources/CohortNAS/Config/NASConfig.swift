@@ -27,6 +27,7 @@ import Foundation
 ///   eta: 0.1                   # gaea: exponentiated-gradient step size
 ///   clamp: 1.0e-5              # gaea: smallest weight before renormalizing
 ///   singleLevel: false         # gaea, darts: weights and architecture on the same training batches
+///   warmupEpochs: 0            # gaea, darts: epochs of weight steps before the architecture moves
 ///   learningRate: 3.0e-4       # darts: Adam on the logits, betas (0.5, 0.999)
 /// retrain:                     # training chosen architectures from scratch
 ///   top: 3                     # rsws: candidates retrained (gaea, darts: the derived one)
@@ -69,6 +70,8 @@ public struct NASConfig: Sendable {
         public var eta = 0.1
         public var clamp = 1e-5
         public var singleLevel = false
+        /// Epochs of weight steps only before the architecture starts to move.
+        public var warmupEpochs = 0
         public init() {}
     }
 
@@ -80,6 +83,8 @@ public struct NASConfig: Sendable {
         public var weightDecay: Float = 1e-3
         public var initialScale = 1e-3
         public var singleLevel = false
+        /// Epochs of weight steps only before the architecture starts to move.
+        public var warmupEpochs = 0
         public init() {}
     }
 
@@ -186,6 +191,7 @@ public struct NASConfig: Sendable {
             c.gaea.eta = strategy.double("eta", default: c.gaea.eta, above: 0)
             c.gaea.clamp = strategy.double("clamp", default: c.gaea.clamp, above: 0, below: 0.2)
             c.gaea.singleLevel = strategy.bool("singleLevel", default: c.gaea.singleLevel)
+            c.gaea.warmupEpochs = strategy.int("warmupEpochs", default: c.gaea.warmupEpochs, min: 0)
         case .darts:
             c.darts.learningRate = Float(strategy.double("learningRate", default: Double(c.darts.learningRate), above: 0))
             c.darts.beta1 = Float(strategy.double("beta1", default: Double(c.darts.beta1), atLeast: 0, below: 1))
@@ -193,6 +199,7 @@ public struct NASConfig: Sendable {
             c.darts.weightDecay = Float(strategy.double("weightDecay", default: Double(c.darts.weightDecay), atLeast: 0))
             c.darts.initialScale = strategy.double("initialScale", default: c.darts.initialScale, above: 0)
             c.darts.singleLevel = strategy.bool("singleLevel", default: c.darts.singleLevel)
+            c.darts.warmupEpochs = strategy.int("warmupEpochs", default: c.darts.warmupEpochs, min: 0)
         }
         strategy.finish()
         top.absorb(strategy)

@@ -123,7 +123,7 @@ final class SharedCell: CellModule {
                 let (i, j) = CellArchitecture.edges[e]
                 for op in CellOperation.allCases where op != .none {
                     let term = apply(op, edge: e, node: i, &nodes, tape)
-                    nodes.accumulate(tape.mul(term, weights.weight(edge: e, operation: op)), into: j, tape)
+                    nodes.accumulate(nodes.scaled(term, by: weights.weight(edge: e, operation: op), tape), into: j, tape)
                 }
             }
             return nodes.value(output)

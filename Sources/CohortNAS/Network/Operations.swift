@@ -30,28 +30,31 @@ final class ReLUConvBN: Module {
 /// image only (NAS-Bench-201's `count_include_pad=False`): the tape's pooling divides
 /// by 9 everywhere, so border outputs are rescaled by 9 / (positions inside).
 final class AveragePool3x3: Module {
-    /// [1, 1, H, W] factors, made once per input size.
+    /// [1, C*H*W] factors, made once per input size: multiplying an [N, C*H*W] view
+    /// runs over whole samples instead of image rows.
     private var corrections: [Int: Tensor] = [:]
 
     func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
         let pooled = tape.avgPool2d(x, kernel: 3, stride: 1, padding: 1)
-        return tape.mul(pooled, correction(height: x.shape[2], width: x.shape[3]))
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let corrected = tape.mul(tape.reshape(pooled, [n, c * h * w]), correction(channels: c, height: h, width: w))
+        return tape.reshape(corrected, x.shape)
     }
 
-    private func correction(height h: Int, width w: Int) -> Tensor {
-        let key = h << 32 | w
-        if let c = corrections[key] { return c }
-        var values = [Float](repeating: 0, count: h * w)
+    private func correction(channels c: Int, height h: Int, width w: Int) -> Tensor {
+        let key = (c << 40) | (h << 20) | w
+        if let t = corrections[key] { return t }
+        var plane = [Float](repeating: 0, count: h * w)
         for y in 0..<h {
             let rows = (y > 0 ? 1 : 0) + 1 + (y < h - 1 ? 1 : 0)
             for x in 0..<w {
                 let columns = (x > 0 ? 1 : 0) + 1 + (x < w - 1 ? 1 : 0)
-                values[y * w + x] = 9 / Float(rows * columns)
+                plane[y * w + x] = 9 / Float(rows * columns)
             }
         }
-        let c = Tensor(values, shape: [1, 1, h, w])
-        corrections[key] = c
-        return c
+        let t = Tensor(Array((0..<c).map { _ in plane }.joined()), shape: [1, c * h * w])
+        corrections[key] = t
+        return t
     }
 }
 
@@ -142,8 +145,18 @@ struct CellNodes {
         return p
     }
 
-    /// Adds `term` into node j's sum.
+    /// Adds `term` into node j's sum. The addition runs on flat views: same-shape
+    /// elementwise work in one run rather than one run per image row.
     mutating func accumulate(_ term: Tensor, into j: Int, _ tape: Tape) {
-        values[j] = values[j].map { tape.add($0, term) } ?? term
+        guard let sum = values[j] else { values[j] = term; return }
+        values[j] = tape.reshape(tape.add(flat(sum, tape), flat(term, tape)), sum.shape)
     }
+
+    /// `term` scaled by a one-element `weight` (a mixture's architecture weight), on
+    /// flat views like `accumulate`.
+    func scaled(_ term: Tensor, by weight: Tensor, _ tape: Tape) -> Tensor {
+        tape.reshape(tape.mul(flat(term, tape), weight), term.shape)
+    }
+
+    private func flat(_ t: Tensor, _ tape: Tape) -> Tensor { tape.reshape(t, [t.count]) }
 }

@@ -100,7 +100,7 @@ public enum NASSearchRun {
         if config.strategy == .rsws {
             candidates = try scoring.randomSearch(config.rsws, recorder: recorder)
         } else {
-            let derived = supernet.derived!
+            let derived = supernet.derived!.canonical
             let s = try scoring.scoreOnValidation([derived])[0]
             candidates = [CandidateScore(architecture: derived, round: 0, validationAccuracy: s.accuracy, validationLoss: s.loss)]
         }

@@ -34,7 +34,8 @@ public struct CandidateScore: Sendable, Equatable {
 /// Random search with weight sharing (Li & Talwalkar, 2019) runs rounds of: sample
 /// architectures uniformly, score each on a few validation minibatches (the same ones
 /// for every architecture of the round), re-score the best few on the whole validation
-/// split. Candidates are ranked by accuracy, then loss, then cell index.
+/// split. Candidates are ranked by accuracy, then loss, then cell index, and kept in
+/// canonical form (`CellArchitecture.canonical`), so no cell is scored twice.
 final class CandidateScoring {
     let trainer: SupernetTrainer
     let validation: Dataset
@@ -127,13 +128,14 @@ final class CandidateScoring {
         return Self.ranked(rescored)
     }
 
-    /// `count` distinct connected cells drawn uniformly from the stream of `round`.
+    /// `count` different connected cells drawn uniformly from the stream of `round`,
+    /// in canonical form (a draw equivalent to an earlier one is skipped).
     static func sampleDistinct(_ count: Int, seed: UInt64, round: Int) -> [CellArchitecture] {
         var rng = RandomStream(seed: seed, stream: [StreamPurpose.candidateSampling, UInt64(round)])
         var seen = Set<CellArchitecture>(), cells: [CellArchitecture] = []
-        let target = Swift.min(count, 15_284)
+        let target = Swift.min(count, CellArchitecture.distinctConnectedCount)
         while cells.count < target {
-            let c = CellArchitecture.randomConnected(&rng)
+            let c = CellArchitecture.randomConnected(&rng).canonical
             if seen.insert(c).inserted { cells.append(c) }
         }
         return cells

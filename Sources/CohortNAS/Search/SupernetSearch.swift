@@ -60,7 +60,8 @@ public struct SupernetReport: Sendable {
 ///   stream (seed, step), uniform over the cells that connect input to output.
 /// - GAEA and DARTS, bilevel: a weight step on a training batch through the mixture
 ///   (architecture weights fixed), then an architecture step on a validation batch
-///   (weights fixed); single-level: one step on a training batch moves both.
+///   (weights fixed); single-level: one step on a training batch moves both. During
+///   the first `warmupEpochs` epochs only the weights move.
 final class SupernetSearch {
     let config: NASConfig
     let data: NASData
@@ -94,6 +95,7 @@ final class SupernetSearch {
     }
 
     var singleLevel: Bool { config.strategy == .gaea ? config.gaea.singleLevel : config.darts.singleLevel }
+    var warmupEpochs: Int { config.strategy == .gaea ? config.gaea.warmupEpochs : config.darts.warmupEpochs }
 
     /// The architecture supernet step `step` trains under RSWS: the same on every rank.
     static func sampledArchitecture(seed: UInt64, step: Int) -> CellArchitecture {
@@ -134,7 +136,11 @@ final class SupernetSearch {
                     }
                 case .gaea, .darts:
                     let weights = architecture!
-                    if singleLevel {
+                    if epoch < warmupEpochs {
+                        _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
+                            Self.mixturePath(weights, tape, trainable: false)
+                        }
+                    } else if singleLevel {
                         let g = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
                             Self.mixturePath(weights, tape, trainable: true)
                         }

@@ -88,6 +88,17 @@ public struct CellArchitecture: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The same cell with `none` on every edge outside `liveEdges`. Cells with the same
+    /// canonical form compute the same function and train the same network: a search
+    /// compares canonical forms so that it never scores or retrains one cell twice.
+    public var canonical: CellArchitecture {
+        let live = Set(liveEdges)
+        return CellArchitecture(operations.indices.map { live.contains($0) ? operations[$0] : .none })
+    }
+
+    /// How many different connected cells there are up to canonical form.
+    public static let distinctConnectedCount = Set(all.filter(\.isConnected).map(\.canonical)).count
+
     /// Throws unless the cell connects input to output.
     public func requireConnected() throws {
         guard isConnected else {
