@@ -47,7 +47,7 @@ let package = Package(
             "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
         .target(name: "CohortNAS", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
         .target(name: "CohortReport", dependencies: ["CohortTune"]),
 
