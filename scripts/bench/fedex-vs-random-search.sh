@@ -3,7 +3,10 @@
 # clients per round) on Fashion-MNIST with Dirichlet(0.5) label skew, over several seeds.
 # Each seed names the data partition, the arms' server values and every stream.
 #
-#   scripts/bench/fedex-vs-random-search.sh [-np N] [seeds...]     (default: -np 2, seeds 0 1 2)
+#   scripts/bench/fedex-vs-random-search.sh [-np N] [--sha] [seeds...]   (default: -np 2, seeds 0 1 2)
+#
+# --sha wraps both methods in successive halving instead of random search (9 arms,
+# eta 3, 33 rounds at rung 0, 100 at the top); runs go to runs/bench-fedex-sha/.
 #
 # Arms are scored as FedEx scores local hyperparameters: each client fine-tunes the
 # global model with the arm's tuned local configuration (FedEx: its most likely one) and
@@ -13,11 +16,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-np=2
+np=2 sha=0
 if [ "${1:-}" = "-np" ]; then np="$2"; shift 2; fi
+if [ "${1:-}" = "--sha" ]; then sha=1; shift; fi
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(0 1 2)
 out="runs/bench-fedex"
+[ "$sha" -eq 0 ] || out="runs/bench-fedex-sha"
 mkdir -p "$out"
 
 best() { # summary.json -> "tuned_test tuned_heldout test arm"
@@ -34,6 +39,9 @@ for seed in "${seeds[@]}"; do
     if [ ! -f "$dir/summary.json" ]; then
       rm -rf "$dir"
       sed -e "s/^seed: 0/seed: $seed/" "examples/$method.yaml" > "$out/$method-seed$seed.yaml"
+      if [ "$sha" -eq 1 ]; then
+        sed -i -e 's/^  type: random/  type: sha\n  eta: 3\n  min_rounds: 33/;s/^  arms: 8/  arms: 9/' "$out/$method-seed$seed.yaml"
+      fi
       scripts/mpirun.sh -np "$np" cohort fed --config "$out/$method-seed$seed.yaml" --out "$dir" --quiet --no-fsync > "$dir.log"
     fi
   done
