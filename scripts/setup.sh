@@ -9,6 +9,7 @@ packages=(
   zlib1g-dev                   # gzip-compressed datasets (IDX .gz)
   pkg-config                   # SwiftPM finds the two libraries through it
   dataset-fashion-mnist        # Fashion-MNIST IDX files under /usr/share/datasets
+  chromium                     # headless screenshots of cohort report pages (checks)
 )
 
 missing=()

@@ -43,6 +43,9 @@ struct TuneCommand: ParsableCommand {
     @Option(name: .long, help: "Simulated probability that a job never answers (noticed after farm.job_timeout).")
     var dropProbability: Double?
 
+    @Option(name: .long, help: "Simulated seconds every job costs besides training (messages, journal, checkpoints).")
+    var jobOverhead: Double?
+
     @Flag(name: .long, help: "Check the journal in --out instead of running: every promotion legal, every job answered once.")
     var audit = false
 
@@ -64,9 +67,9 @@ struct TuneCommand: ParsableCommand {
         if let n = simulateWorkers {
             let model: StragglerModel
             do { model = try StragglerModel(parsing: stragglers ?? "none") } catch { throw TuneRunner.TuneInputError("\(error)") }
-            simulation = SimulationOptions(workers: n, stragglers: model, dropProbability: dropProbability ?? 0)
-        } else if stragglers != nil || dropProbability != nil {
-            throw TuneRunner.TuneInputError("--stragglers and --drop-probability shape a simulated cluster: add --simulate-workers N")
+            simulation = SimulationOptions(workers: n, stragglers: model, dropProbability: dropProbability ?? 0, jobOverhead: jobOverhead ?? 0)
+        } else if stragglers != nil || dropProbability != nil || jobOverhead != nil {
+            throw TuneRunner.TuneInputError("--stragglers, --drop-probability and --job-overhead shape a simulated cluster: add --simulate-workers N")
         }
         let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
                                   progress: !quiet, syncJournal: !noFsync, simulation: simulation)

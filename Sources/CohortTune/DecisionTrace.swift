@@ -55,8 +55,11 @@ public enum DecisionTrace {
         public var resultMismatches: [String]
         /// Results that arrived in a different order while every decision agreed.
         public var reorderedResults: Int
-        /// The smallest gap between two consecutive results of the simulation.
-        public var smallestSimulatedGap: Double?
+        /// The closest call of the simulation: the least time between a decision and
+        /// a result that, arriving on the other side of it, would have changed what
+        /// the scheduler knew (0 for ties). Real runs agree when their timing noise
+        /// stays below it.
+        public var closestCall: Double?
 
         public var matches: Bool {
             agreeingDecisions == simulatedDecisions && agreeingDecisions == realDecisions && resultMismatches.isEmpty
@@ -68,6 +71,7 @@ public enum DecisionTrace {
                 var s = "the simulated and the real run made the same \(simulatedDecisions) decisions in the same order and got the same \(simulated.count - simulatedDecisions) results with identical metrics"
                 if reorderedResults > 0 { s += " (\(reorderedResults) results arrived in another order without changing any decision)" }
                 else { s += ", in the same order" }
+                if let c = closestCall { s += String(format: "; closest call in the simulation: %.0f ms", c * 1000) }
                 return s
             }
             if agreeingDecisions == simulatedDecisions && agreeingDecisions == realDecisions {
@@ -128,9 +132,28 @@ public enum DecisionTrace {
         }
         for y in rb where byJobA[y.job] == nil { mismatches.append("\(y.job) answered only in the real run") }
         let reordered = zip(ra, rb).filter { $0.job != $1.job }.count
-        let times = ra.map(\.time)
-        let gaps = zip(times.dropFirst(), times).map { $0 - $1 }
         return Comparison(simulated: a, real: b, agreeingDecisions: i, simulatedDecisions: da.count, realDecisions: db.count,
-                          resultMismatches: mismatches, reorderedResults: reordered, smallestSimulatedGap: gaps.min())
+                          resultMismatches: mismatches, reorderedResults: reordered, closestCall: closestCall(a))
+    }
+
+    /// For each decision after the start: the time to the next result, and the time
+    /// since the result before the one that triggered it (the trigger itself shares
+    /// the decision's instant). The least of these over the run; `nil` when there is
+    /// no such decision.
+    public static func closestCall(_ trace: [Step]) -> Double? {
+        var next = Array(repeating: Double.infinity, count: trace.count + 1)
+        for i in stride(from: trace.count - 1, through: 0, by: -1) {
+            next[i] = trace[i].isDecision ? next[i + 1] : trace[i].time
+        }
+        var last: Double?, beforeLast: Double?
+        var closest = Double.infinity
+        for (i, st) in trace.enumerated() {
+            if !st.isDecision { beforeLast = last; last = st.time; continue }
+            guard st.time > 0 else { continue }
+            closest = Swift.min(closest, next[i + 1] - st.time)
+            let before = last == st.time ? beforeLast : last
+            if let before { closest = Swift.min(closest, st.time - before) }
+        }
+        return closest.isFinite ? closest : nil
     }
 }

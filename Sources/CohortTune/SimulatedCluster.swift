@@ -14,13 +14,20 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
     /// Seeds slow-downs and drops, which are drawn per (trial, rung, attempt), so a
     /// given job straggles the same way whichever worker runs it and whenever.
     public var seed: UInt64
+    /// Seconds every job costs besides training: the round trip of the job and its
+    /// answer, the journal write, restoring and saving the checkpoint. The answer
+    /// arrives this much after the training ends; the worker's reported `seconds`
+    /// stay the training time.
+    public var jobOverhead: Double
 
-    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0, jobTimeout: Double? = nil, seed: UInt64 = 0) {
+    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0, jobTimeout: Double? = nil,
+                seed: UInt64 = 0, jobOverhead: Double = 0) {
         self.workers = workers
         self.stragglers = stragglers
         self.dropProbability = dropProbability
         self.jobTimeout = jobTimeout
         self.seed = seed
+        self.jobOverhead = jobOverhead
     }
 
     /// Throws the first setting that cannot be simulated.
@@ -28,6 +35,9 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
         guard workers >= 1 else { throw SimulationError.badCluster("--simulate-workers must be at least 1, got \(workers)") }
         guard dropProbability >= 0, dropProbability < 1 else {
             throw SimulationError.badCluster("--drop-probability must be in [0, 1), got \(dropProbability)")
+        }
+        guard jobOverhead >= 0, jobOverhead.isFinite else {
+            throw SimulationError.badCluster("--job-overhead must be a non-negative number of seconds, got \(jobOverhead)")
         }
         if dropProbability > 0 && jobTimeout == nil {
             throw SimulationError.badCluster("dropped jobs are noticed only through farm.job_timeout: set it in the config to simulate --drop-probability")
@@ -38,6 +48,7 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
     public var json: JSONValue {
         .object([("workers", .int(workers)), ("stragglers", .string(stragglers.description)),
                  ("drop_probability", .number(dropProbability)), ("job_timeout", jobTimeout.map(JSONValue.number) ?? .null),
+                 ("job_overhead", .number(jobOverhead)),
                  ("seed", .int(Int(bitPattern: UInt(seed))))])
     }
 }
@@ -133,7 +144,7 @@ public struct SimulatedCluster {
             } else {
                 let simulated = factory.simulate(job)
                 let seconds = simulated.seconds * slowdown
-                queue.push(at: now + seconds, .answer(worker: worker, job: job, outcome: simulated.outcome, seconds: seconds))
+                queue.push(at: now + seconds + spec.jobOverhead, .answer(worker: worker, job: job, outcome: simulated.outcome, seconds: seconds))
             }
             if let timeout = spec.jobTimeout {
                 queue.push(at: now + timeout, .deadline(worker: worker, dispatch: dispatchCount, dropped: isDropped))

@@ -6,17 +6,20 @@ public struct SimulationOptions: Equatable, Sendable {
     public var workers: Int
     public var stragglers: StragglerModel
     public var dropProbability: Double
+    /// Seconds each job costs besides training (see ``SimulatedClusterSpec/jobOverhead``).
+    public var jobOverhead: Double
 
-    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0) {
+    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0, jobOverhead: Double = 0) {
         self.workers = workers
         self.stragglers = stragglers
         self.dropProbability = dropProbability
+        self.jobOverhead = jobOverhead
     }
 
     /// The cluster for `config`: its job timeout, and slow-downs and drops seeded by its seed.
     public func cluster(for config: TuneConfig) -> SimulatedClusterSpec {
         SimulatedClusterSpec(workers: workers, stragglers: stragglers, dropProbability: dropProbability,
-                             jobTimeout: config.jobTimeout, seed: config.seed)
+                             jobTimeout: config.jobTimeout, seed: config.seed, jobOverhead: jobOverhead)
     }
 }
 
@@ -87,6 +90,7 @@ extension TuneRunner {
         var line = "simulated cluster: \(spec.workers) workers, \(spec.stragglers.summary)"
         if spec.dropProbability > 0 { line += ", drop probability \(JSONValue.number(spec.dropProbability)) (\(outcome.droppedJobs) jobs dropped)" }
         if outcome.losses > 0 { line += ", \(outcome.losses) losses noticed" }
+        if spec.jobOverhead > 0 { line += ", \(JSONValue.number(spec.jobOverhead * 1000)) ms overhead per job" }
         line += String(format: "; virtual time %.1f s", outcome.end.time)
         if timeOfR > 0 { line += String(format: " (%.2f x time(R))", outcome.end.time / timeOfR) }
         line += String(format: ", workers busy %.0f%%, simulated in %.2f s", mean * 100, wall)

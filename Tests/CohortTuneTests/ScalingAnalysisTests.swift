@@ -121,6 +121,20 @@ final class ScalingAnalysisTests: XCTestCase {
         XCTAssertTrue(c.explanation.contains("only the simulation had recorded t0r0 (simulated finish 4.000 s)"), c.explanation)
     }
 
+    func testTheClosestCallIsTheNearestResultAcrossAnyDecision() {
+        let trace = DecisionTrace.steps([
+            result(0, 0, 1, 0.5, worker: 1, at: 1.0), start(1, 0, 1, worker: 1, at: 1.0),
+            result(2, 0, 1, 0.4, worker: 2, at: 1.3), start(0, 1, 3, worker: 2, at: 1.3, from: 1),
+            result(1, 0, 1, 0.6, worker: 1, at: 1.35),
+        ])
+        // The first decision's next result is 0.3 s away; the second's is 0.05 s away.
+        XCTAssertEqual(DecisionTrace.closestCall(trace)!, 0.05, accuracy: 1e-12)
+        // A tie: two results at the decision's instant.
+        let tie = DecisionTrace.steps([result(0, 0, 1, 0.5, worker: 1, at: 2), result(2, 0, 1, 0.4, worker: 2, at: 2),
+                                       start(1, 0, 1, worker: 1, at: 2)])
+        XCTAssertEqual(DecisionTrace.closestCall(tie), 0)
+    }
+
     func testDifferentMetricsAreAMismatch() {
         var real = events
         real[4] = result(0, 0, 1, 0.55, worker: 1, at: 4)

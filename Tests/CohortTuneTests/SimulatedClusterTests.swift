@@ -65,6 +65,18 @@ final class SimulatedClusterTests: XCTestCase {
         }
     }
 
+    func testAJobOverheadDelaysEveryAnswerButNotTheTrainingTime() throws {
+        let c = try config("{type: asha, eta: 3, min_resource: 1, max_resource: 9, max_trials: 12}")
+        let (outcome, events) = try simulate(c, SimulatedClusterSpec(workers: 1, jobOverhead: 0.1))
+        let jobs = events.filter { if case .start = $0 { return true } else { return false } }.count
+        XCTAssertEqual(outcome.end.time, units(events) * 0.5 + Double(jobs) * 0.1, accuracy: 1e-9)
+        let trained = events.reduce(0.0) { sum, e in if case let .result(f) = e { return sum + f.seconds } else { return sum } }
+        XCTAssertEqual(trained, units(events) * 0.5, accuracy: 1e-9, "reported seconds are training only")
+        XCTAssertThrowsError(try SimulatedClusterSpec(workers: 1, jobOverhead: -1).validate()) { e in
+            XCTAssertEqual("\(e)", "--job-overhead must be a non-negative number of seconds, got -1.0")
+        }
+    }
+
     func testEveryJobTakingKTimesLongerStretchesTheRunByK() throws {
         let c = try config("{type: asha, eta: 3, min_resource: 1, max_resource: 9, max_trials: 20}")
         let (plain, a) = try simulate(c, SimulatedClusterSpec(workers: 3))
