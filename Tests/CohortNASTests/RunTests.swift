@@ -91,7 +91,7 @@ final class RunTests: XCTestCase {
         let cases: [(String, String)] = [
             ("strategy: {type: enas}", "config config: strategy.type must be one of rsws, gaea, darts, got 'enas'"),
             ("strategy: {type: gaea, eta: -1}", "config config: strategy.eta must be greater than 0.0, got -1.0"),
-            ("strategy: {type: gaea, rounds: 2}", "config config: strategy.rounds is not a setting (settings here: clamp, eta, singleLevel, type)"),
+            ("strategy: {type: gaea, rounds: 2}", "config config: strategy.rounds is not a setting (settings here: clamp, eta, singleLevel, type, warmupEpochs)"),
             ("strategy: {}", "config config: strategy.type is missing (one of rsws, gaea, darts)"),
             ("strategy: {type: rsws}\nsearch: {batchSize: 0}", "config config: search.batchSize must be at least 1, got 0"),
             ("strategy: {type: rsws}\nnetwork: {cells: two}", "config config: network.cells must be a list of whole numbers, got \"two\""),
