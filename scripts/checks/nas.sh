@@ -38,7 +38,7 @@ sed 's/type: rsws/type: enas/' "$nas_tmp/rsws.yaml" > "$nas_tmp/enas.yaml"
 # Every rank's supernet and architecture weights compared after every step.
 nas_replicas() { # $1 = ranks, $2 = strategy, $3 = extra flags
   local out
-  out="$(mpi -np "$1" cohort nas search --config "$nas_tmp/$2.yaml" --out "$nas_tmp/$2-np$1" --quiet $3)" || return 1
+  out="$(mpi -np "$1" cohort nas search --config "$nas_tmp/$2.yaml" --out "$nas_tmp/$2-np$1" --quiet ${3:-})" || return 1
   printf '%s\n' "$out" | grep -E '^(supernet:|chosen:|retrained|  validation)'
   printf '%s' "$out" | grep -q "on $1 rank(s), .*; replicas identical at all 19 checks"
 }

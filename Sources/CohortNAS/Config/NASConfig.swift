@@ -242,6 +242,10 @@ public struct NASConfig: Sendable {
         return o
     }
 
+    /// Samples per batch when architectures are scored with the shared weights
+    /// (RSWS's `scoreBatchSize`; its default for the derived cell of GAEA and DARTS).
+    public var scoringBatchSize: Int { rsws.scoreBatchSize }
+
     // MARK: Checks that need the world
 
     /// Checks what depends on the number of ranks: every rank needs at least one

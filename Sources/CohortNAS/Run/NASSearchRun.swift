@@ -95,7 +95,7 @@ public enum NASSearchRun {
         // Candidates, scored with the shared weights.
         let scoringStarted = DispatchTime.now().uptimeNanoseconds
         let scoring = CandidateScoring(trainer: search.trainer, validation: data.validation, communicator: communicator,
-                                       seed: config.seed, batchSize: config.rsws.scoreBatchSize)
+                                       seed: config.seed, batchSize: config.scoringBatchSize)
         let candidates: [CandidateScore]
         if config.strategy == .rsws {
             candidates = try scoring.randomSearch(config.rsws, recorder: recorder)

@@ -46,7 +46,8 @@ extension ArchitectureWeights {
         return plain.isConnected ? (plain, false) : (pick(excludingNone: true), true)
     }
 
-    /// Per edge, operation name -> weight, for the record.
+    /// The weights as six rows (edges in string order) of five (operations in
+    /// `CellOperation.allCases` order), for records.
     public var weightsJSONRows: [[Double]] { (0..<CellArchitecture.edgeCount).map { weights(edge: $0) } }
 }
 

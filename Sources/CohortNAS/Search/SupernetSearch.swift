@@ -79,7 +79,7 @@ final class SupernetSearch {
         self.recorder = recorder
         let network = try CellNetwork(.supernet, spec: config.network, inputShape: data.imageShape, classes: data.classes)
         let stepsPerEpoch = Swift.max(1, data.train.count / config.search.batchSize)
-        let largest = Swift.max(config.search.batchSize, config.strategy == .rsws ? config.rsws.scoreBatchSize : config.search.batchSize)
+        let largest = Swift.max(config.search.batchSize, config.scoringBatchSize)
         trainer = try SupernetTrainer(network: network, seed: config.seed, optimizer: { count in
             do {
                 return try config.search.optimizer.make(parameterCount: count, stepsPerEpoch: stepsPerEpoch, epochs: config.search.epochs)
@@ -108,12 +108,9 @@ final class SupernetSearch {
     /// Trains for the configured epochs (or `maxSteps` steps, for benchmarks).
     func train(maxSteps: Int? = nil, progress: (SupernetEpoch) -> Void = { _ in }) throws -> SupernetReport {
         let batch = config.search.batchSize
-        let rank = communicator.rank, ranks = communicator.size
         var trainOrder = try MinibatchSampler(sampleCount: data.train.count, batchSize: batch, seed: config.seed,
                                               stream: [StreamPurpose.searchBatches], dropLast: true)
-        var validationOrder = try MinibatchSampler(sampleCount: data.validation.count, batchSize: Swift.min(batch, data.validation.count),
-                                                   seed: config.seed, stream: [StreamPurpose.architectureBatches], dropLast: true)
-        var validationEpoch = 0, validationBatch = 0
+        var validationBatches = try ValidationBatches(count: data.validation.count, batchSize: batch, seed: config.seed)
         var epochs: [SupernetEpoch] = []
         var trainSeconds = 0.0
         try record(epoch: 0)
@@ -126,44 +123,8 @@ final class SupernetSearch {
             var stepsThisEpoch = 0
             for b in 0..<trainOrder.batchCount {
                 if let maxSteps, step >= maxSteps { break }
-                let shard = trainOrder.shardIndices(batch: b, rank: rank, rankCount: ranks)
-                switch config.strategy {
-                case .rsws:
-                    let cell = Self.sampledArchitecture(seed: config.seed, step: step)
-                    try recordSample(cell)
-                    _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { _ in
-                        (.single(cell), nil)
-                    }
-                case .gaea, .darts:
-                    let weights = architecture!
-                    if epoch < warmupEpochs {
-                        _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
-                            Self.mixturePath(weights, tape, trainable: false)
-                        }
-                    } else if singleLevel {
-                        let g = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
-                            Self.mixturePath(weights, tape, trainable: true)
-                        }
-                        weights.update(gradient: g!)
-                    } else {
-                        _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
-                            Self.mixturePath(weights, tape, trainable: false)
-                        }
-                        if validationBatch == validationOrder.batchCount {
-                            validationEpoch += 1
-                            validationBatch = 0
-                            validationOrder.startEpoch(validationEpoch)
-                        }
-                        let validationShard = validationOrder.shardIndices(batch: validationBatch, rank: rank, rankCount: ranks)
-                        validationBatch += 1
-                        var ignored = SupernetTrainer.Totals()
-                        let g = try trainer.step(data.validation, shard: validationShard, batchCount: validationOrder.batchSize,
-                                                 updateWeights: false, totals: &ignored) { tape in
-                            Self.mixturePath(weights, tape, trainable: true)
-                        }
-                        weights.update(gradient: g!)
-                    }
-                }
+                let shard = trainOrder.shardIndices(batch: b, rank: communicator.rank, rankCount: communicator.size)
+                try trainStep(shard, epoch: epoch, totals: &totals, validationBatches: &validationBatches)
                 step += 1
                 stepsThisEpoch += 1
                 if step % config.search.verifyEvery == 0 { try verify() }
@@ -172,7 +133,7 @@ final class SupernetSearch {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             trainSeconds += seconds
             var sums = [totals.lossSum, Double(totals.correct), Double(totals.samples)]
-            if ranks > 1 { try communicator.allreduce(&sums, op: .sum) }
+            if communicator.size > 1 { try communicator.allreduce(&sums, op: .sum) }
             let report = SupernetEpoch(epoch: epoch + 1, epochs: config.search.epochs, loss: sums[0] / Swift.max(sums[2], 1),
                                        accuracy: sums[1] / Swift.max(sums[2], 1), steps: stepsThisEpoch, seconds: seconds,
                                        learningRate: rate, derived: architecture?.derive().architecture)
@@ -190,11 +151,67 @@ final class SupernetSearch {
             architectureDigest = d.hex
         }
         let derived = architecture?.derive()
-        return SupernetReport(strategy: config.strategy, steps: step, epochs: epochs, seconds: trainSeconds, ranks: ranks,
+        return SupernetReport(strategy: config.strategy, steps: step, epochs: epochs, seconds: trainSeconds, ranks: communicator.size,
                               parameterCount: trainer.model.parameterCount, replicaChecks: replicaChecks,
                               digest: String(digest, radix: 16), architectureDigest: architectureDigest,
                               architectureWeights: architecture?.weightsJSONRows, derived: derived?.architecture,
                               derivedExcludedNone: derived?.excludedNone ?? false)
+    }
+
+    /// One step of the strategy on this rank's `shard` of a training batch.
+    private func trainStep(_ shard: ArraySlice<Int>, epoch: Int, totals: inout SupernetTrainer.Totals,
+                           validationBatches: inout ValidationBatches) throws {
+        let batch = config.search.batchSize
+        guard let weights = architecture else {
+            let cell = Self.sampledArchitecture(seed: config.seed, step: step)
+            try recordSample(cell)
+            _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { _ in (.single(cell), nil) }
+            return
+        }
+        let movesArchitecture = epoch >= warmupEpochs
+        if singleLevel || !movesArchitecture {
+            // One step on the training batch; it moves the architecture too when single-level.
+            let trainable = singleLevel && movesArchitecture
+            let g = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
+                Self.mixturePath(weights, tape, trainable: trainable)
+            }
+            if let g { weights.update(gradient: g) }
+            return
+        }
+        // Bilevel: weights on the training batch, then the architecture on a validation batch.
+        _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
+            Self.mixturePath(weights, tape, trainable: false)
+        }
+        let (validationShard, validationCount) = validationBatches.next(rank: communicator.rank, rankCount: communicator.size)
+        var ignored = SupernetTrainer.Totals()
+        let g = try trainer.step(data.validation, shard: validationShard, batchCount: validationCount, updateWeights: false,
+                                 totals: &ignored) { tape in
+            Self.mixturePath(weights, tape, trainable: true)
+        }
+        weights.update(gradient: g!)
+    }
+
+    /// The validation batches of architecture steps, one after another, epoch after
+    /// epoch (the same order on every rank).
+    struct ValidationBatches {
+        private var order: MinibatchSampler
+        private var epoch = 0, batch = 0
+
+        init(count: Int, batchSize: Int, seed: UInt64) throws {
+            order = try MinibatchSampler(sampleCount: count, batchSize: Swift.min(batchSize, count), seed: seed,
+                                         stream: [StreamPurpose.architectureBatches], dropLast: true)
+        }
+
+        /// This rank's shard of the next batch, and the batch's size.
+        mutating func next(rank: Int, rankCount: Int) -> (ArraySlice<Int>, Int) {
+            if batch == order.batchCount {
+                epoch += 1
+                batch = 0
+                order.startEpoch(epoch)
+            }
+            defer { batch += 1 }
+            return (order.shardIndices(batch: batch, rank: rank, rankCount: rankCount), order.batchSize)
+        }
     }
 
     static func mixturePath(_ weights: ArchitectureWeights, _ tape: Tape, trainable: Bool) -> (CellPath, Tensor?) {
