@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "CohortCluster", targets: ["CohortCluster"]),
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortData", targets: ["CohortData"]),
+        .library(name: "CohortTrain", targets: ["CohortTrain"]),
         .library(name: "CohortTune", targets: ["CohortTune"]),
         .library(name: "CohortFederated", targets: ["CohortFederated"]),
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
@@ -34,8 +35,11 @@ let package = Package(
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
         .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],
                 exclude: ["Resources"]),
+        .target(name: "CohortTrain", dependencies: [
+            "CohortTensor", "CohortData", "CohortCluster", .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "CohortTune", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain",
             .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -43,7 +47,7 @@ let package = Package(
             "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
         .target(name: "CohortNAS", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
         .target(name: "CohortReport", dependencies: ["CohortTune"]),
 
@@ -53,7 +57,7 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
+            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
+        .testTarget(name: "CohortTrainTests", dependencies: ["CohortTrain", "CohortCluster"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),

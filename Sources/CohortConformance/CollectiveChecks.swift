@@ -16,7 +16,7 @@ extension ConformanceSuite {
 
     static func allreduce<T: BinaryFloatingPoint & CommunicatorScalar>(_: T.Type, _ comm: Communicator, _ e: Expectations) throws {
         let n = comm.size
-        for length in lengths {
+        for length in e.lengths {
             let mine = (0..<length).map { value(comm.rank, $0, as: T.self) }
             for op in ReductionOp.allCases {
                 let expected: [T] = (0..<length).map { k in

@@ -130,6 +130,14 @@ extension ConformanceSuite {
             e.expect(false, "send to rank \(n + 3) did not fail")
         } catch {
             e.expect("\(error)".lowercased().contains("rank"), "error for a bad rank should mention the rank: \(error)")
+            if comm is MPICommunicator {
+                // MPI itself rejects the rank; its own error string must reach the caller.
+                if case CommunicatorError.mpi(_, _, let message) = error {
+                    e.expect(message.contains("MPI_ERR_RANK"), "MPI's error string missing: \(message)")
+                } else {
+                    e.expect(false, "a bad rank under MPI should surface as CommunicatorError.mpi, got \(error)")
+                }
+            }
         }
         guard n > 1 else { return }
         if comm.rank == 1 { try comm.send([Double](repeating: 1, count: 10), to: 0, tag: 13) }

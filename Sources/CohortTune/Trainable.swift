@@ -79,6 +79,7 @@ public struct TrainableCatalog: Sendable {
     public static var standard: TrainableCatalog {
         var c = TrainableCatalog()
         c.register("surrogate") { section, context in try SurrogateTrainableFactory(section: section, context: context) }
+        c.registerNetworks()
         return c
     }
 }

@@ -50,3 +50,21 @@ tune_existing() {
     cmp "$tune_tmp/asha/events.jsonl" "$tune_tmp/before.jsonl"
 }
 check "tune: an existing run directory is left untouched" tune_existing
+
+# A real trainable: ASHA over an MLP on the embedded digits, 2 MPI workers. The best
+# configuration's test accuracy is sane and the journal is legal.
+tune_digits() {
+  sed -e 's/max_trials: 243/max_trials: 27/;s/max_resource: 27/max_resource: 9/' examples/digits-asha.yaml > "$tune_tmp/digits.yaml"
+  mpi -np 3 cohort tune --config "$tune_tmp/digits.yaml" --out "$tune_tmp/digits" --quiet --no-fsync > "$tune_tmp/digits.log" &&
+    "$cohort" tune --audit --out "$tune_tmp/digits" &&
+    python3 - "$tune_tmp/digits/best.json" <<'PY'
+import json, sys
+best = json.load(open(sys.argv[1]))
+print(f"best trial {best['trial']} at resource {best['resource']}: validation {best['metric']:.4f}, test {best['test_metric']:.4f}")
+sys.exit(0 if best["resource"] == 9 and best["test_metric"] >= 0.93 else 1)
+PY
+}
+check "tune: ASHA over an MLP on digits, 3 MPI ranks: test accuracy >= 0.93, journal legal" tune_digits
+sed -e 's|  dataset: fashion-mnist|  dataset: fashion-mnist\n  data_dir: /nonexistent/fashion|' examples/fashion-mlp-asha.yaml > "$tune_tmp/nodata.yaml"
+check "tune: missing dataset" expect_error "trainable.dataset: /nonexistent/fashion: no such file or directory" \
+  mpi -np 3 cohort tune --config "$tune_tmp/nodata.yaml" --out "$tune_tmp/nodata"

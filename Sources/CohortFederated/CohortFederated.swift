@@ -1,1 +1,0 @@
-// Federated rounds: FedAvg, FedProx, server optimizers, FedEx.

@@ -1,0 +1,162 @@
+import CohortTensor
+import CohortTune
+
+/// The `fedex:` section: which local configurations FedEx chooses among and how it learns.
+///
+/// ```yaml
+/// fedex:
+///   grid:                          # one categorical per hyperparameter ...
+///     lr: [0.3, 0.1, 0.03, 0.01]
+///     epochs: [1, 2, 5]
+///   configurations:                # ... or one over whole configurations ...
+///     - {lr: 0.1, batch_size: 16}
+///     - {lr: 0.01, momentum: 0.9}
+///   sample:                        # ... or drawn for each arm from ranges
+///     configurations: 27           #     k whole configurations, or
+///     values_per_hyperparameter: 3 #     a grid of this many values per hyperparameter
+///     space:                       #     the ranges, in the search-space syntax
+///       lr: {type: loguniform, low: 1.0e-4, high: 1.0}
+///       momentum: {type: uniform, low: 0.0, high: 0.9}
+///   schedule: aggressive           # constant | inverse_sqrt | aggressive
+///   eta0: auto                     # or a number; auto = sqrt(2 log k)
+///   baseline_discount: 0.9         # lambda of the baseline's discounted mean
+///   entropy_cutoff: 0.0            # freeze below this entropy (nats)
+/// ```
+public struct FedExSpec: Equatable, Sendable {
+    public enum Choices: Equatable, Sendable {
+        case grid([(name: String, values: [Double])])
+        case configurations([[String: Double]])
+        case sampledConfigurations(count: Int, space: SearchSpace)
+        case sampledGrid(valuesPerHyperparameter: Int, space: SearchSpace)
+
+        public static func == (a: Choices, b: Choices) -> Bool {
+            switch (a, b) {
+            case let (.grid(x), .grid(y)): return x.map(\.name) == y.map(\.name) && x.map(\.values) == y.map(\.values)
+            case let (.configurations(x), .configurations(y)): return x == y
+            case let (.sampledConfigurations(n, s), .sampledConfigurations(m, t)): return n == m && s == t
+            case let (.sampledGrid(n, s), .sampledGrid(m, t)): return n == m && s == t
+            default: return false
+            }
+        }
+    }
+
+    public var choices: Choices
+    public var settings: FedExDistribution.Settings
+
+    /// Tags the streams that draw sampled FedEx spaces.
+    static let samplingPurpose: UInt64 = 0x4665_6445_7853_7063 // "FedExSpc"
+
+    /// The space of arm `arm`: fixed choices are the same for every arm; sampled ones are
+    /// drawn from streams named by (seed, arm), so each arm has its own.
+    public func space(arm: Int, seed: UInt64, base: LocalHyperparameters) throws -> FedExSpace {
+        switch choices {
+        case let .grid(axes):
+            return try FedExSpace.grid(axes, base: base)
+        case let .configurations(list):
+            return try FedExSpace.configurations(list, base: base)
+        case let .sampledConfigurations(count, space):
+            let configurations = try (0 ..< count).map { i in
+                try Self.numbers(space.sample(trial: arm * count + i, seed: seed ^ Self.samplingPurpose))
+            }
+            return try FedExSpace.configurations(configurations, base: base)
+        case let .sampledGrid(perAxis, space):
+            let draws = try (0 ..< perAxis).map { i in
+                try Self.numbers(space.sample(trial: arm * perAxis + i, seed: seed ^ Self.samplingPurpose))
+            }
+            let axes = space.parameters.map { p in (name: p.name, values: Self.distinct(draws.map { $0[p.name]! })) }
+            return try FedExSpace.grid(axes, base: base)
+        }
+    }
+
+    private static func numbers(_ config: TrialConfig) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for entry in config.entries {
+            guard let value = entry.value.doubleValue else {
+                throw FederatedError.invalidValue(field: "fedex.sample.space.\(entry.name)", message: "must give numbers, got \(entry.value)")
+            }
+            out[entry.name] = value
+        }
+        return out
+    }
+
+    private static func distinct(_ values: [Double]) -> [Double] {
+        var out: [Double] = []
+        for v in values where !out.contains(v) { out.append(v) }
+        return out
+    }
+
+    // MARK: Reading the config
+
+    static func parse(_ section: ConfigSection, base: LocalHyperparameters) -> FedExSpec? {
+        let issues = section.issues
+        let before = issues.count
+        section.allowOnly(["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff"])
+        let given = ["grid", "configurations", "sample"].filter(section.has)
+        if given.count != 1 {
+            issues.add(section.path, given.isEmpty ? "needs the configurations to choose among: grid, configurations or sample"
+                                                   : "give only one of grid, configurations and sample (got \(given.joined(separator: ", ")))")
+        }
+        var choices: Choices?
+        if let grid = section.section("grid") {
+            var axes: [(name: String, values: [Double])] = []
+            for (name, _) in grid.members {
+                if let values = grid.numbers(name) { axes.append((name, values)) }
+            }
+            choices = .grid(axes)
+            section.check { _ = try FedExSpace.grid(axes, base: base) }
+        } else if let raw = section["configurations"] {
+            if let list = raw.arrayValue {
+                var configurations: [[String: Double]] = []
+                for (i, item) in list.enumerated() {
+                    guard let entry = ConfigSection(item, path: "\(section.at("configurations"))[\(i)]", issues: issues) else { continue }
+                    var config: [String: Double] = [:]
+                    for (name, _) in entry.members { if let v = entry.double(name) { config[name] = v } }
+                    configurations.append(config)
+                }
+                choices = .configurations(configurations)
+                section.check { _ = try FedExSpace.configurations(configurations, base: base) }
+            } else {
+                issues.add(section.at("configurations"), "must be a list of mappings, got \(raw.kindName)")
+            }
+        } else if let sample = section.section("sample") {
+            sample.allowOnly(["configurations", "values_per_hyperparameter", "space"])
+            var space: SearchSpace?
+            if let raw = sample["space"] {
+                do {
+                    space = try SearchSpace(json: raw, path: sample.at("space"))
+                    for p in space!.parameters where !LocalHyperparameters.names.contains(p.name) {
+                        issues.add("\(sample.at("space")).\(p.name)",
+                                   "unknown local hyperparameter (expected one of \(LocalHyperparameters.names.joined(separator: ", ")))")
+                    }
+                } catch let error as ConfigError { issues.add(error) } catch { issues.add(sample.at("space"), "\(error)") }
+            } else {
+                issues.add(sample.at("space"), "is missing (the ranges to draw configurations from)")
+            }
+            let count = sample.int("configurations"), perAxis = sample.int("values_per_hyperparameter")
+            switch (count, perAxis, space) {
+            case let (n?, nil, s?):
+                if n < 1 { issues.add(sample.at("configurations"), "must be at least 1, got \(n)") }
+                choices = .sampledConfigurations(count: n, space: s)
+            case let (nil, n?, s?):
+                if n < 1 { issues.add(sample.at("values_per_hyperparameter"), "must be at least 1, got \(n)") }
+                choices = .sampledGrid(valuesPerHyperparameter: n, space: s)
+            case (nil, nil, _):
+                issues.add(sample.path, "give configurations (k whole configurations) or values_per_hyperparameter")
+            case (_?, _?, _):
+                issues.add(sample.path, "give configurations or values_per_hyperparameter, not both")
+            default:
+                break
+            }
+        }
+        var settings = FedExDistribution.Settings()
+        settings.schedule = section.choice("schedule", FedExStepSchedule.aggressive)
+        if let eta0 = section["eta0"], eta0.stringValue != "auto" {
+            settings.eta0 = section.double("eta0")
+        }
+        settings.baselineDiscount = section.double("baseline_discount", settings.baselineDiscount)!
+        settings.entropyCutoff = section.double("entropy_cutoff", settings.entropyCutoff)!
+        section.check { try settings.validate() }
+        guard issues.count == before, let choices else { return nil }
+        return FedExSpec(choices: choices, settings: settings)
+    }
+}

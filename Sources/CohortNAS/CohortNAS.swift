@@ -1,1 +1,0 @@
-// Weight-sharing NAS: supernet, RSWS, GAEA, DARTS.

@@ -1,0 +1,285 @@
+import CohortCluster
+import CohortData
+import CohortTensor
+import CohortTune
+import Foundation
+
+/// One epoch of supernet training, summed over ranks.
+public struct SupernetEpoch: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var loss: Double
+    public var accuracy: Double
+    public var steps: Int
+    public var seconds: Double
+    public var learningRate: Float
+    /// GAEA and DARTS: the cell the architecture weights point at after the epoch.
+    public var derived: CellArchitecture?
+
+    public var stepsPerSecond: Double { Double(steps) / Swift.max(seconds, 1e-9) }
+
+    var json: JSONValue {
+        var m: [(key: String, value: JSONValue)] = [
+            ("epoch", .int(epoch)), ("loss", .double(loss)), ("accuracy", .double(accuracy)), ("steps", .int(steps)),
+            ("seconds", .double(seconds)), ("steps_per_second", .double(stepsPerSecond)), ("learning_rate", .double(Double(learningRate))),
+        ]
+        if let derived { m.append(("derived", .string(derived.nasBench201String))) }
+        return .object(m)
+    }
+}
+
+/// What supernet training produced.
+public struct SupernetReport: Sendable {
+    public var strategy: NASConfig.Strategy
+    public var steps: Int
+    public var epochs: [SupernetEpoch]
+    /// Seconds spent in training steps (data, forward, backward, allreduce, update).
+    public var seconds: Double
+    public var ranks: Int
+    public var parameterCount: Int
+    /// How many times every rank's weights were compared and found identical.
+    public var replicaChecks: Int
+    /// FNV-1a of the supernet weights' and architecture weights' bits.
+    public var digest: String
+    /// FNV-1a of the architecture weights alone (GAEA, DARTS).
+    public var architectureDigest: String?
+    /// Final architecture weights, per edge (GAEA, DARTS).
+    public var architectureWeights: [[Double]]?
+    /// The cell the architecture weights point at (GAEA, DARTS).
+    public var derived: CellArchitecture?
+    public var derivedExcludedNone = false
+
+    public var stepsPerSecond: Double { Double(steps) / Swift.max(seconds, 1e-9) }
+}
+
+/// Trains a supernet with one of the three strategies, data-parallel over the ranks of
+/// a communicator. Every rank runs the same loop; rank 0 (the one with a recorder)
+/// writes the logs.
+///
+/// - RSWS: each step trains the single architecture drawn for that step from the
+///   stream (seed, step), uniform over the cells that connect input to output.
+/// - GAEA and DARTS, bilevel: a weight step on a training batch through the mixture
+///   (architecture weights fixed), then an architecture step on a validation batch
+///   (weights fixed); single-level: one step on a training batch moves both. During
+///   the first `warmupEpochs` epochs only the weights move.
+final class SupernetSearch {
+    let config: NASConfig
+    let data: NASData
+    let communicator: Communicator
+    let trainer: SupernetTrainer
+    let architecture: ArchitectureWeights?
+    let recorder: RunRecorder?
+    private(set) var step = 0
+    private(set) var replicaChecks = 0
+
+    init(config: NASConfig, data: NASData, communicator: Communicator, recorder: RunRecorder?) throws {
+        self.config = config
+        self.data = data
+        self.communicator = communicator
+        self.recorder = recorder
+        let network = try CellNetwork(.supernet, spec: config.network, inputShape: data.imageShape, classes: data.classes)
+        let stepsPerEpoch = Swift.max(1, data.train.count / config.search.batchSize)
+        let largest = Swift.max(config.search.batchSize, config.scoringBatchSize)
+        trainer = try SupernetTrainer(network: network, seed: config.seed, optimizer: { count in
+            do {
+                return try config.search.optimizer.make(parameterCount: count, stepsPerEpoch: stepsPerEpoch, epochs: config.search.epochs)
+            } catch {
+                throw NASInputError("search.\(error)")
+            }
+        }, gradientClip: config.search.gradientClip, largestBatch: largest, communicator: communicator)
+        switch config.strategy {
+        case .rsws: architecture = nil
+        case .gaea: architecture = SimplexArchitectureWeights(eta: config.gaea.eta, clamp: config.gaea.clamp)
+        case .darts: architecture = try SoftmaxArchitectureWeights(seed: config.seed, settings: config.darts)
+        }
+    }
+
+    var singleLevel: Bool { config.strategy == .gaea ? config.gaea.singleLevel : config.darts.singleLevel }
+    var warmupEpochs: Int { config.strategy == .gaea ? config.gaea.warmupEpochs : config.darts.warmupEpochs }
+
+    /// The architecture supernet step `step` trains under RSWS: the same on every rank.
+    static func sampledArchitecture(seed: UInt64, step: Int) -> CellArchitecture {
+        var rng = RandomStream(seed: seed, stream: [StreamPurpose.architectureSampling, UInt64(step)])
+        return CellArchitecture.randomConnected(&rng)
+    }
+
+    // MARK: Training
+
+    /// Trains for the configured epochs (or `maxSteps` steps, for benchmarks).
+    func train(maxSteps: Int? = nil, progress: (SupernetEpoch) -> Void = { _ in }) throws -> SupernetReport {
+        let batch = config.search.batchSize
+        var trainOrder = try MinibatchSampler(sampleCount: data.train.count, batchSize: batch, seed: config.seed,
+                                              stream: [StreamPurpose.searchBatches], dropLast: true)
+        var validationBatches = try ValidationBatches(count: data.validation.count, batchSize: batch, seed: config.seed)
+        var epochs: [SupernetEpoch] = []
+        var trainSeconds = 0.0
+        try record(epoch: 0)
+
+        training: for epoch in 0..<config.search.epochs {
+            trainOrder.startEpoch(epoch)
+            var totals = SupernetTrainer.Totals()
+            let rate = trainer.optimizer.currentLearningRate
+            let started = DispatchTime.now().uptimeNanoseconds
+            var stepsThisEpoch = 0
+            for b in 0..<trainOrder.batchCount {
+                if let maxSteps, step >= maxSteps { break }
+                let shard = trainOrder.shardIndices(batch: b, rank: communicator.rank, rankCount: communicator.size)
+                try trainStep(shard, epoch: epoch, totals: &totals, validationBatches: &validationBatches)
+                step += 1
+                stepsThisEpoch += 1
+                if step % config.search.verifyEvery == 0 { try verify() }
+                if step % config.search.recordEvery == 0 { try record(epoch: epoch) }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            trainSeconds += seconds
+            var sums = [totals.lossSum, Double(totals.correct), Double(totals.samples)]
+            if communicator.size > 1 { try communicator.allreduce(&sums, op: .sum) }
+            let report = SupernetEpoch(epoch: epoch + 1, epochs: config.search.epochs, loss: sums[0] / Swift.max(sums[2], 1),
+                                       accuracy: sums[1] / Swift.max(sums[2], 1), steps: stepsThisEpoch, seconds: seconds,
+                                       learningRate: rate, derived: architecture?.derive().architecture)
+            epochs.append(report)
+            try recorder?.append(report.json, to: RunFiles.supernetLog)
+            progress(report)
+            if let maxSteps, step >= maxSteps { break training }
+        }
+        if step % config.search.recordEvery != 0 { try record(epoch: epochs.count) }
+        let digest = try verify()
+        var architectureDigest: String?
+        if let architecture {
+            var d = WeightDigest()
+            d.add(architecture.learnedValues)
+            architectureDigest = d.hex
+        }
+        let derived = architecture?.derive()
+        return SupernetReport(strategy: config.strategy, steps: step, epochs: epochs, seconds: trainSeconds, ranks: communicator.size,
+                              parameterCount: trainer.model.parameterCount, replicaChecks: replicaChecks,
+                              digest: String(digest, radix: 16), architectureDigest: architectureDigest,
+                              architectureWeights: architecture?.weightsJSONRows, derived: derived?.architecture,
+                              derivedExcludedNone: derived?.excludedNone ?? false)
+    }
+
+    /// One step of the strategy on this rank's `shard` of a training batch.
+    private func trainStep(_ shard: ArraySlice<Int>, epoch: Int, totals: inout SupernetTrainer.Totals,
+                           validationBatches: inout ValidationBatches) throws {
+        let batch = config.search.batchSize
+        guard let weights = architecture else {
+            let cell = Self.sampledArchitecture(seed: config.seed, step: step)
+            try recordSample(cell)
+            _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { _ in (.single(cell), nil) }
+            return
+        }
+        let movesArchitecture = epoch >= warmupEpochs
+        if singleLevel || !movesArchitecture {
+            // One step on the training batch; it moves the architecture too when single-level.
+            let trainable = singleLevel && movesArchitecture
+            let g = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
+                Self.mixturePath(weights, tape, trainable: trainable)
+            }
+            if let g { weights.update(gradient: g) }
+            return
+        }
+        // Bilevel: weights on the training batch, then the architecture on a validation batch.
+        _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
+            Self.mixturePath(weights, tape, trainable: false)
+        }
+        let (validationShard, validationCount) = validationBatches.next(rank: communicator.rank, rankCount: communicator.size)
+        var ignored = SupernetTrainer.Totals()
+        let g = try trainer.step(data.validation, shard: validationShard, batchCount: validationCount, updateWeights: false,
+                                 totals: &ignored) { tape in
+            Self.mixturePath(weights, tape, trainable: true)
+        }
+        weights.update(gradient: g!)
+    }
+
+    /// The validation batches of architecture steps, one after another, epoch after
+    /// epoch (the same order on every rank).
+    struct ValidationBatches {
+        private var order: MinibatchSampler
+        private var epoch = 0, batch = 0
+
+        init(count: Int, batchSize: Int, seed: UInt64) throws {
+            order = try MinibatchSampler(sampleCount: count, batchSize: Swift.min(batchSize, count), seed: seed,
+                                         stream: [StreamPurpose.architectureBatches], dropLast: true)
+        }
+
+        /// This rank's shard of the next batch, and the batch's size.
+        mutating func next(rank: Int, rankCount: Int) -> (ArraySlice<Int>, Int) {
+            if batch == order.batchCount {
+                epoch += 1
+                batch = 0
+                order.startEpoch(epoch)
+            }
+            defer { batch += 1 }
+            return (order.shardIndices(batch: batch, rank: rank, rankCount: rankCount), order.batchSize)
+        }
+    }
+
+    static func mixturePath(_ weights: ArchitectureWeights, _ tape: Tape, trainable: Bool) -> (CellPath, Tensor?) {
+        let (w, variable) = weights.mixture(on: tape, trainable: trainable)
+        return (.mixture(MixtureWeights(w, tape: tape)), variable)
+    }
+
+    @discardableResult
+    private func verify() throws -> UInt64 {
+        let d = try trainer.verifyReplicas(step: step, architectureValues: architecture?.learnedValues ?? [])
+        replicaChecks += 1
+        return d
+    }
+
+    // MARK: Records (rank 0)
+
+    private func record(epoch: Int) throws {
+        guard let recorder, let architecture else { return }
+        var m: [(key: String, value: JSONValue)] = [
+            ("step", .int(step)), ("epoch", .int(epoch)),
+            ("weights", .array(architecture.weightsJSONRows.map { .array($0.map(JSONValue.double)) })),
+        ]
+        if architecture is SoftmaxArchitectureWeights {
+            m.append(("logits", .array(architecture.learnedValues.map(JSONValue.double))))
+        }
+        m.append(("derived", .string(architecture.derive().architecture.nasBench201String)))
+        try recorder.append(.object(m), to: RunFiles.architectureWeightsLog)
+    }
+
+    private func recordSample(_ cell: CellArchitecture) throws {
+        try recorder?.append(.object([("step", .int(step)), ("architecture", .string(cell.nasBench201String))]),
+                             to: RunFiles.sampledArchitecturesLog)
+    }
+
+    // MARK: Checkpoint
+
+    /// The trained supernet: weights, optimizer state, the step, and the architecture
+    /// weights in the metadata (JSON), with everything needed to know how it was made.
+    func checkpoint() -> Checkpoint {
+        var metadata: [String: String] = [
+            "strategy": config.strategy.rawValue, "seed": String(config.seed), "steps": String(step),
+            "network.channels": String(config.network.channels),
+            "network.cells": config.network.cellsPerStage.map(String.init).joined(separator: ","),
+            "network.stem_stride": String(config.network.stemStride),
+            "dataset": config.dataset, "config": config.sourceText,
+        ]
+        if let architecture {
+            metadata["architecture_weights"] = JSONValue.array(architecture.learnedValues.map(JSONValue.double)).description
+            metadata["architecture_weights_kind"] = architecture is SoftmaxArchitectureWeights ? "logits" : "simplex"
+        }
+        return Checkpoint(model: trainer.model, optimizer: trainer.optimizer,
+                          randomStreams: ["architecture_sampling": RandomStream(seed: config.seed, stream: [StreamPurpose.architectureSampling])],
+                          step: step, metadata: metadata)
+    }
+}
+
+/// The names of a run directory's files.
+enum RunFiles {
+    static let config = "config.yaml"
+    static let supernet = "supernet.safetensors"
+    static let supernetLog = "supernet.jsonl"
+    static let architectureWeightsLog = "architecture-weights.jsonl"
+    static let sampledArchitecturesLog = "sampled-architectures.jsonl"
+    static let scores = "scores.jsonl"
+    static let candidates = "candidates.json"
+    static let chosen = "chosen.json"
+    static let retrainDirectory = "retrain"
+    static let retrained = "retrained.safetensors"
+    static let retrainedReport = "retrained.json"
+    static let summary = "summary.json"
+}

@@ -1,6 +1,0 @@
-import XCTest
-@testable import CohortFederated
-
-final class CohortFederatedSmokeTests: XCTestCase {
-    func testModuleLinks() { XCTAssertTrue(true) }
-}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs `cohort bench tensor` and the PyTorch twin (torch_bench.py) on the same workloads,
+# thread counts and batch sizes, then prints both side by side with the ratio
+# PyTorch time / Cohort time (> 1 means Cohort is faster), from the fastest of the
+# repeats (other load on a shared machine only slows runs down) and from the medians.
+#
+# Usage: scripts/bench/tensor.sh [--threads 1,2] [--repeats 30]
+# Needs a release build (swift build -c release) and Debian's python3-torch.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+threads=1,2
+repeats=30
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
+    *) echo "usage: $0 [--threads 1,2] [--repeats N]" >&2; exit 2 ;;
+  esac
+done
+
+# Debian's interpreter has python3-torch; a pyenv python3 earlier on PATH does not.
+PY=/usr/bin/python3
+if ! "$PY" -c 'import torch' 2>/dev/null; then
+  echo "PyTorch is missing: apt-get install python3-torch (for $PY)" >&2
+  exit 1
+fi
+COHORT=.build/release/cohort
+[[ -x "$COHORT" ]] || { echo "build first: swift build -c release" >&2; exit 1; }
+
+export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# One process per thread count: OpenBLAS (under both) sizes its pool when it loads, so
+# OPENBLAS_NUM_THREADS / OMP_NUM_THREADS are set per run rather than changed in-process.
+IFS=, read -ra counts <<< "$threads"
+for t in "${counts[@]}"; do
+  OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$COHORT" bench tensor --threads "$t" --repeats "$repeats" --json > "$tmp/cohort-$t.json"
+  OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$PY" scripts/bench/torch_bench.py --threads "$t" --repeats "$repeats" --json > "$tmp/torch-$t.json"
+done
+
+"$PY" - "$tmp" <<'PYEOF'
+import glob, json, os, sys
+def merged(prefix):
+    runs = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(sys.argv[1], prefix + "-*.json")))]
+    first = dict(runs[0]); first["results"] = [r for run in runs for r in run["results"]]
+    return first
+cohort, torch = merged("cohort"), merged("torch")
+peak = cohort["peakGFLOPSPerCore"]
+print(f"BLAS kernel {cohort['blasCore']}; estimated peak {peak:.1f} GFLOP/s per core; PyTorch {torch['torch']}")
+print("ratio = PyTorch time / Cohort time; > 1 means Cohort is faster")
+print(f"{'workload':52}{'thr':>4}{'Cohort best':>12}{'Torch best':>11}{'ratio':>7}{'Cohort med':>11}{'Torch med':>10}{'ratio':>7}{'GF/s':>8}{'%peak':>7}")
+index = {(r["name"], r["threads"]): r for r in torch["results"]}
+for r in cohort["results"]:
+    t = index.get((r["name"], r["threads"]), {"milliseconds": float("nan"), "bestMilliseconds": float("nan")})
+    gf = f"{r['gflops']:.1f}" if r.get("gflops") else "-"
+    pp = f"{r['percentOfPeak']:.0f}%" if r.get("percentOfPeak") else ""
+    print(f"{r['name']:52}{r['threads']:>4}{r['bestMilliseconds']:>12.3f}{t['bestMilliseconds']:>11.3f}"
+          f"{t['bestMilliseconds'] / r['bestMilliseconds']:>7.2f}{r['milliseconds']:>11.3f}{t['milliseconds']:>10.3f}"
+          f"{t['milliseconds'] / r['milliseconds']:>7.2f}{gf:>8}{pp:>7}")
+PYEOF
