@@ -61,6 +61,8 @@ public struct Chart: Sendable {
     public var legend: [LegendEntry] = []
     public var width = 900.0
     public var height = 380.0
+    /// Room at the right for the legend (when there is one).
+    public var legendWidth = 170.0
     public var includeZeroX = false
     public var includeZeroY = false
     /// Tick values for the x axis (default: round numbers).
@@ -80,7 +82,7 @@ public struct Chart: Sendable {
 
     /// The plotting area inside the margins.
     var frame: (left: Double, top: Double, right: Double, bottom: Double) {
-        (70, 34, width - (legend.isEmpty ? 20 : 170), height - 48)
+        (70, 34, width - (legend.isEmpty ? 20 : legendWidth), height - 48)
     }
 
     public func scales() -> (x: Scale, y: Scale) {
@@ -144,8 +146,8 @@ public struct Chart: Sendable {
             let ly = f.top + 8 + Double(i) * 18
             var attrs: [(String, String)] = [("stroke", e.color), ("stroke-width", "3")]
             if e.dashed { attrs.append(("stroke-dasharray", "6 4")) }
-            c.line(f.right + 12, ly, f.right + 34, ly, attrs)
-            c.text(f.right + 40, ly + 4, e.label, [("class", "legend"), ("font-size", "12")])
+            c.line(f.right + 8, ly, f.right + 26, ly, attrs)
+            c.text(f.right + 31, ly + 4, e.label, [("class", "legend"), ("font-size", legendWidth < 150 ? "10" : "12")])
         }
         return c.render(label: title, cssClass: "chart " + cssClass)
     }

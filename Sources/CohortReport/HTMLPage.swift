@@ -43,6 +43,9 @@ public struct HTMLPage: Sendable {
         parts.append(s)
     }
 
+    /// Markup built elsewhere in this module (already escaped).
+    mutating func appendRaw(_ html: String) { parts.append(html) }
+
     /// An SVG figure with a caption.
     public mutating func figure(_ svg: String, caption: String) {
         parts.append("<figure>\(svg)<figcaption>\(escapeXML(caption))</figcaption></figure>")
@@ -71,6 +74,7 @@ public struct HTMLPage: Sendable {
         figcaption { font-size: 12px; color: #555; max-width: 880px; }
         svg text { font-family: inherit; fill: #1a1a1a; }
         .note { font-size: 13px; color: #555; }
+        .figure-row { display: flex; flex-wrap: wrap; gap: 4px 12px; }
         </style>
         </head>
         <body data-kind="\(escapeXML(kind))">

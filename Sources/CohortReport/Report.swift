@@ -39,9 +39,10 @@ public struct ReportInput: Sendable {
 
 /// Renders one kind of run to an HTML page.
 ///
-/// This is the extension point for new workloads: a federated or NAS run
-/// directory gets its report by a renderer that recognises its journal (its
-/// first event) and draws its plots, registered with ``ReportRegistry/register(_:)``.
+/// This is the extension point for workloads: a run directory gets its report from
+/// the renderer that recognises what it holds (a journal's first event, the files
+/// it writes) and draws its plots. New kinds join ``ReportRegistry/standard``, or a
+/// caller's registry through ``ReportRegistry/register(_:)``.
 public protocol ReportRenderer: Sendable {
     /// A short name: "tune", "scaling", "federated", "nas".
     var kind: String { get }
@@ -57,8 +58,10 @@ public struct ReportRegistry: Sendable {
 
     public init(_ renderers: [any ReportRenderer]) { self.renderers = renderers }
 
-    /// Tuning runs (real or simulated) and scaling CSVs.
-    public static var standard: ReportRegistry { ReportRegistry([TuneReport(), ScalingReport()]) }
+    /// Tuning runs (real or simulated), federated runs, NAS runs and scaling CSVs.
+    public static var standard: ReportRegistry {
+        ReportRegistry([TuneReport(), FederatedReport(), NASReport(), ScalingReport()])
+    }
 
     /// Adds a renderer, tried before the ones already known.
     public mutating func register(_ renderer: any ReportRenderer) { renderers.insert(renderer, at: 0) }

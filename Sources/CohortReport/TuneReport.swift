@@ -16,8 +16,11 @@ public struct TuneReport: ReportRenderer {
     public init() {}
 
     public func canRender(_ input: ReportInput) -> Bool {
-        guard input.has("config.yaml"), let first = input.firstEvent else { return false }
-        return first["event"]?.stringValue == "run" && first["scheduler"]?.stringValue != nil
+        guard input.has("config.yaml"), let first = input.firstEvent,
+              first["event"]?.stringValue == "run", first["scheduler"]?.stringValue != nil else { return false }
+        // The journal's configurations are read through the config's search space.
+        let config = (try? String(contentsOf: input.file("config.yaml"), encoding: .utf8)).flatMap { try? ConfigDocument.parse($0) }
+        return config?["space"] != nil && config?["scheduler"] != nil
     }
 
     // MARK: Loading

@@ -44,6 +44,44 @@ reports_render() {
 }
 check "cohort report: tuning runs and a scaling table render in Chromium" reports_render
 
+# Reports of a federated run (FedEx on Synthetic(1,1)) and a NAS run (GAEA, a few steps).
+workload_reports_render() {
+  cat > "$scale_tmp/fedex.yaml" <<'YAML'
+name: fedex-report
+seed: 0
+rounds: 20
+data: {source: synthetic, alpha: 1, beta: 1, validation_fraction: 0.1}
+model: {type: logistic}
+sampling: {clients_per_round: 10}
+server: {optimizer: sgd}
+evaluation: {every: 5}
+fedex:
+  sample:
+    values_per_hyperparameter: 3
+    space:
+      lr: {type: loguniform, low: 1.0e-3, high: 0.3}
+      epochs: {type: int, low: 1, high: 5}
+  schedule: aggressive
+search:
+  type: random
+  arms: 2
+  space: {server.lr: {type: loguniform, low: 0.3, high: 3.0}}
+YAML
+  sed -e 's/samples: 12000/samples: 1500/' -e 's/epochs: 6/epochs: 2/' -e 's/warmupEpochs: 2/warmupEpochs: 1/' \
+      -e 's/recordEvery: 20/recordEvery: 4/' -e 's/  samples: 20000/  samples: 1000/' -e 's/  epochs: 4/  epochs: 1/' \
+      examples/nas-gaea-fashion.yaml > "$scale_tmp/gaea.yaml"
+  "$cohort" fed --config "$scale_tmp/fedex.yaml" --out "$scale_tmp/fed" --quiet > /dev/null &&
+    "$cohort" nas search --config "$scale_tmp/gaea.yaml" --out "$scale_tmp/nas" --quiet --workers 2 > /dev/null || return 1
+  local p png
+  for p in fed nas; do
+    png="$(scripts/report-screenshot.sh "$scale_tmp/$p")" || return 1
+    echo "$p -> $png ($(stat -c %s "$png") bytes)"
+    [ "$(stat -c %s "$png")" -gt 20000 ] || { echo "screenshot too small to hold the plots"; return 1; }
+  done
+  grep -q 'class="chart fedex-entropy"' "$scale_tmp/fed/report.html" && grep -q 'class="chart edge-weights"' "$scale_tmp/nas/report.html"
+}
+check "cohort report: a federated and a NAS run render in Chromium" workload_reports_render
+
 # Bad input: one readable line, non-zero exit.
 check "sim: bad straggler model" expect_error "unknown straggler model 'gamma'" \
   "$cohort" tune --config examples/agreement.yaml --simulate-workers 4 --stragglers gamma --out "$scale_tmp/x"
