@@ -15,9 +15,15 @@
 #    per job (default 0.01: what a job's messages, polling and fsync'ed journal
 #    lines cost on a loaded 2-core machine). Judged: 8 workers reach the target at
 #    least 5x faster than 1.
-#  - FedAvg rounds and data-parallel training steps join as functions
-#    `<name>_scaling` writing DIR/<name>.csv with the same columns, once the
-#    federated and data-parallel work has landed; run them with EXPERIMENTS="asha fedavg".
+#  - fedavg: FedAvg rounds (examples/fedavg-fashion-dirichlet.yaml cut to 20 rounds,
+#    evaluated every 2) on FED_RANKS ranks (default "1 2 4"); time until the global
+#    model's test accuracy reaches 0.80; rounds per second.
+#  - dataparallel: data-parallel training (examples/fashion-mlp.yaml, 3 epochs) on
+#    TRAIN_RANKS ranks (default "1 2 4"); time until the test accuracy reaches 0.86;
+#    samples per second.
+# EXPERIMENTS chooses (default "asha fedavg dataparallel"); another experiment is a
+# function `<name>_scaling` that writes DIR/<name>.csv with `cohort bench scaling`.
+# Real training on 2 cores: more than 2 ranks only share the same cores.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -55,8 +61,32 @@ asha_scaling() {
   awk -F, 'NR > 1 && $2 == 8 && $6 != "" { printf "asha: 8 workers reach the target %.2fx faster than 1 (judged: >= 5x): %s\n", $6, ($6 >= 5 ? "holds" : "FAILS") }' "$out/asha.csv"
 }
 
+# MARK: FedAvg rounds (SPMD: clients spread over the ranks, one allreduce per round)
+fedavg_scaling() {
+  local runs=() np
+  sed -e 's/^rounds: 100/rounds: 20/' -e 's/  every: 10/  every: 2/' -e 's/^name: .*/name: fedavg-scaling/' \
+    examples/fedavg-fashion-dirichlet.yaml > "$runs_dir/fedavg.yaml"
+  for np in ${FED_RANKS:-1 2 4}; do
+    scripts/mpirun.sh -np "$np" cohort fed --config "$runs_dir/fedavg.yaml" --out "$runs_dir/fedavg-np$np" --quiet > "$runs_dir/fedavg-np$np.log"
+    echo "  fedavg: $np ranks done"
+    runs+=("$runs_dir/fedavg-np$np")
+  done
+  "$cohort" bench scaling --experiment fedavg --target 0.80 --csv "$out/fedavg.csv" "${runs[@]}"
+}
+
+# MARK: Data-parallel training steps (each batch split over the ranks, one allreduce per step)
+dataparallel_scaling() {
+  local runs=() np
+  for np in ${TRAIN_RANKS:-1 2 4}; do
+    scripts/mpirun.sh -np "$np" cohort train --config examples/fashion-mlp.yaml --epochs 3 --json --quiet > "$runs_dir/train-np$np.json"
+    echo "  dataparallel: $np ranks done"
+    runs+=("$runs_dir/train-np$np.json")
+  done
+  "$cohort" bench scaling --experiment dataparallel --target 0.86 --csv "$out/dataparallel.csv" "${runs[@]}"
+}
+
 echo "== scaling experiments: workers $workers; CSVs in $out"
-for experiment in ${EXPERIMENTS:-asha}; do
+for experiment in ${EXPERIMENTS:-asha fedavg dataparallel}; do
   echo "-- $experiment"
   "${experiment}_scaling"
 done

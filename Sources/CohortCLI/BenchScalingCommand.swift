@@ -2,28 +2,34 @@ import ArgumentParser
 import CohortTune
 import Foundation
 
-/// `cohort bench scaling`: a scaling table from the run directories of one search
-/// run on different worker counts.
+/// `cohort bench scaling`: a scaling table from runs of the same work on different
+/// worker counts.
 struct BenchScalingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scaling",
-        abstract: "Tabulate time to target, results per second, busy fraction, speedup and efficiency of runs on different worker counts.",
+        abstract: "Tabulate time to target, throughput, busy fraction, speedup and efficiency of runs on different worker counts.",
         discussion: """
-        Each RUN is a run directory of the same search with another worker count; the
-        target is the config's scheduler.target (or --target). e.g.
+        Each RUN is one run of the same work with another worker count:
+        - a tuning run directory: time until a fully trained result reaches the target
+          (the config's scheduler.target, or --target); results per second; busy fraction;
+        - a federated run directory (cohort fed): time until the global model's test
+          accuracy reaches --target; rounds per second; workers = ranks;
+        - a file holding `cohort train --json` output: time (sum of epoch seconds) until
+          the test accuracy reaches --target; samples per second; workers = ranks.
+        e.g.
           cohort bench scaling --experiment asha --csv scaling-asha.csv runs/w1 runs/w2 runs/w4
         """)
 
-    @Argument(help: "Run directories, one per worker count.")
+    @Argument(help: "Runs, one per worker count.")
     var runs: [String]
 
-    @Option(parsing: .upToNextOption, help: "Simulated runs of the same worker counts, in the same order (adds the predicted time to target).")
+    @Option(parsing: .upToNextOption, help: "Simulated tuning runs of the same worker counts, in the same order (adds the predicted time to target).")
     var simulated: [String] = []
 
     @Option(help: "The experiment's name in the table.")
     var experiment = "asha"
 
-    @Option(help: "Target metric (default: the config's scheduler.target).")
+    @Option(help: "Target metric (default for tuning runs: the config's scheduler.target; accuracy for fed and train runs).")
     var target: Double?
 
     @Option(help: "Write the table as CSV to this file.")
@@ -35,7 +41,7 @@ struct BenchScalingCommand: ParsableCommand {
         func fmt(_ x: Double?, _ f: String = "%.2f") -> String { x.map { String(format: f, $0) } ?? "-" }
         print(Table(header: ["workers", "time to target s", "results/s", "busy", "speedup", "efficiency", "simulated s"],
                     rows: table.rows.map { r in
-                        [String(r.workers), fmt(r.timeToTarget), fmt(r.resultsPerSecond, "%.1f"), fmt(r.busyFraction * 100, "%.0f%%"),
+                        [String(r.workers), fmt(r.timeToTarget), fmt(r.resultsPerSecond, "%.1f"), fmt(r.busyFraction.map { $0 * 100 }, "%.0f%%"),
                          fmt(r.speedup), fmt(r.efficiency), fmt(r.simulatedTimeToTarget)]
                     }).rendered)
         if let csv {
@@ -45,20 +51,60 @@ struct BenchScalingCommand: ParsableCommand {
     }
 
     func makeTable() throws -> ScalingTable {
-        guard !runs.isEmpty else { throw ValidationError("name at least one run directory") }
+        guard !runs.isEmpty else { throw ValidationError("name at least one run") }
         if !simulated.isEmpty && simulated.count != runs.count {
             throw ValidationError("--simulated names \(simulated.count) runs for \(runs.count) real ones; give one per real run, in the same order")
         }
-        var rows: [ScalingTable.Row] = []
-        for (i, path) in runs.enumerated() {
-            let (config, events) = try Self.load(path)
-            guard let goal = target.map({ StopTarget(metric: $0, resource: config.scheduler.topResource) }) ?? config.stopTarget else {
-                throw ValidationError("\(path): its config has no scheduler.target; pass --target")
-            }
-            let sim = simulated.isEmpty ? nil : try Self.load(simulated[i]).1
-            rows.append(ScalingTable.row(experiment: experiment, events: events, target: goal, mode: config.mode, simulated: sim))
+        return ScalingTable(rows: try runs.enumerated().map { i, path in try row(path, simulated: simulated.isEmpty ? nil : simulated[i]) })
+    }
+
+    func row(_ path: String, simulated sim: String?) throws -> ScalingTable.Row {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("\(path) does not exist") }
+        if !isDirectory.boolValue { return try trainRow(path) }
+        let journal = URL(fileURLWithPath: path).appendingPathComponent("events.jsonl")
+        let first = (try? String(contentsOf: journal, encoding: .utf8))?.split(separator: "\n").first.flatMap { try? JSONValue.parse(String($0)) }
+        if first?["event"]?.stringValue == "start", first?["clients"] != nil { return try federatedRow(path, journal: journal) }
+        let (config, events) = try Self.load(path)
+        guard let goal = target.map({ StopTarget(metric: $0, resource: config.scheduler.topResource) }) ?? config.stopTarget else {
+            throw ValidationError("\(path): its config has no scheduler.target; pass --target")
         }
-        return ScalingTable(rows: rows)
+        return ScalingTable.row(experiment: experiment, events: events, target: goal, mode: config.mode, simulated: try sim.map { try Self.load($0).1 })
+    }
+
+    /// A federated run: the global model's test accuracy at each evaluated round.
+    func federatedRow(_ path: String, journal: URL) throws -> ScalingTable.Row {
+        guard let target else { throw ValidationError("\(path) is a federated run: pass --target ACCURACY") }
+        let lines = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        let ranks = lines.first?["ranks"]?.intValue ?? 1
+        let rounds = lines.filter { $0["event"]?.stringValue == "round" }
+        let progress = rounds.compactMap { r -> (time: Double, metric: Double)? in
+            guard let a = r["test_accuracy"], !a.isNull, let acc = a.doubleValue, let t = r["time"]?.doubleValue else { return nil }
+            return (t, acc)
+        }
+        let last = rounds.compactMap { $0["time"]?.doubleValue }.max() ?? 0
+        return ScalingTable.row(experiment: experiment, workers: ranks, progress: progress, target: target, mode: .max,
+                                resultsPerSecond: last > 0 ? Double(rounds.count) / last : 0)
+    }
+
+    /// A `cohort train --json` outcome: test accuracy after each epoch.
+    func trainRow(_ path: String) throws -> ScalingTable.Row {
+        guard let target else { throw ValidationError("\(path) is a training outcome: pass --target ACCURACY") }
+        let json: JSONValue
+        do { json = try JSONValue.parse(try String(contentsOfFile: path, encoding: .utf8)) } catch {
+            throw ValidationError("\(path) is neither a run directory nor `cohort train --json` output (\(error))")
+        }
+        guard let epochs = json["epochs"]?.arrayValue else { throw ValidationError("\(path) has no epochs: not `cohort train --json` output") }
+        var elapsed = 0.0
+        var progress: [(time: Double, metric: Double)] = []
+        var rates: [Double] = []
+        for e in epochs {
+            elapsed += e["seconds"]?.doubleValue ?? 0
+            if let a = e["testAccuracy"]?.doubleValue { progress.append((elapsed, a)) }
+            if let r = e["samplesPerSecond"]?.doubleValue { rates.append(r) }
+        }
+        return ScalingTable.row(experiment: experiment, workers: json["ranks"]?.intValue ?? 1, progress: progress, target: target, mode: .max,
+                                resultsPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count))
     }
 
     static func load(_ path: String) throws -> (TuneConfig, [JournalEvent]) {

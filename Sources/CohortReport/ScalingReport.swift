@@ -52,6 +52,8 @@ public struct ScalingReport: ReportRenderer {
         speedup.legend.append(LegendEntry("ideal", color: "#555", dashed: true))
         var times = Chart(title: "Time to target against workers", xLabel: "workers", yLabel: "time to target (s)", cssClass: "time-to-target")
         times.xKind = maxW / minW >= 8 ? .log : .linear
+        speedup.legendWidth = 215
+        times.legendWidth = 215
         times.yKind = .log
         for (i, name) in names.enumerated() {
             let mine = rows.filter { $0.experiment == name }.sorted { $0.workers < $1.workers }
@@ -79,13 +81,13 @@ public struct ScalingReport: ReportRenderer {
         times.xTicks = workerCounts
         speedup.yDomain = (0, Swift.max(maxW / minW, rows.compactMap(\.speedup).max() ?? 1) * 1.05)
         page.figure(speedup.svg(), caption: "Speedup in time to the target relative to the fewest workers; the dashed grey line is perfect linear scaling.")
-        page.figure(times.svg(), caption: "Time until a fully trained result reached the target (log-log). Dashed: the simulated cluster's prediction for the same search.")
+        page.figure(times.svg(), caption: "Time until the target was reached (log-log): for a search, a fully trained result at the target metric; for training, the target accuracy. Dashed: the simulated cluster's prediction for the same search.")
 
         page.heading("Measurements")
         func f(_ x: Double?, _ d: Int) -> String { x.map { NumberFormat.fixed($0, d) } ?? "-" }
         page.table(header: ["experiment", "workers", "time to target (s)", "results/s", "busy", "speedup", "efficiency", "simulated (s)"],
                    rows: rows.map { r in
-                       [r.experiment, String(r.workers), f(r.timeToTarget, 2), f(r.resultsPerSecond, 1), f(r.busyFraction * 100, 0) + "%",
+                       [r.experiment, String(r.workers), f(r.timeToTarget, 2), f(r.resultsPerSecond, 1), r.busyFraction.map { NumberFormat.fixed($0 * 100, 0) + "%" } ?? "-",
                         f(r.speedup, 2), f(r.efficiency, 2), f(r.simulatedTimeToTarget, 2)]
                    }, cssClass: "scaling-table")
         return page

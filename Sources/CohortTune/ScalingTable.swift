@@ -16,13 +16,15 @@ public struct ScalingTable: Equatable, Sendable {
         public var workers: Int
         public var timeToTarget: Double?
         public var resultsPerSecond: Double
-        public var busyFraction: Double
+        /// The mean share of time a worker had work (job farms; `nil` for SPMD runs,
+        /// where every rank works every step).
+        public var busyFraction: Double?
         public var speedup: Double?
         public var efficiency: Double?
         /// What the simulated cluster predicted for the same search and worker count.
         public var simulatedTimeToTarget: Double?
 
-        public init(experiment: String, workers: Int, timeToTarget: Double?, resultsPerSecond: Double, busyFraction: Double,
+        public init(experiment: String, workers: Int, timeToTarget: Double?, resultsPerSecond: Double, busyFraction: Double?,
                     speedup: Double? = nil, efficiency: Double? = nil, simulatedTimeToTarget: Double? = nil) {
             self.experiment = experiment
             self.workers = workers
@@ -66,6 +68,15 @@ public struct ScalingTable: Equatable, Sendable {
                    simulatedTimeToTarget: simulated.flatMap { RunAnalysis.timeToTarget($0, target: target.metric, mode: mode, resource: target.resource) })
     }
 
+    /// A row from a run's progress: `(seconds, metric)` points in time order (rounds
+    /// of federated training, epochs of data-parallel training), the first reaching
+    /// `target` giving the time to target.
+    public static func row(experiment: String, workers: Int, progress: [(time: Double, metric: Double)], target: Double,
+                           mode: MetricMode, resultsPerSecond: Double) -> Row {
+        let hit = progress.first { $0.metric == target || mode.isBetter($0.metric, than: target) }
+        return Row(experiment: experiment, workers: workers, timeToTarget: hit?.time, resultsPerSecond: resultsPerSecond, busyFraction: nil)
+    }
+
     // MARK: CSV
 
     public var csv: String {
@@ -102,7 +113,7 @@ public struct ScalingTable: Equatable, Sendable {
             rows.append(Row(experiment: index("experiment").map { _ in cell(index("experiment")) } ?? "experiment", workers: w,
                             timeToTarget: try number("time_to_target_s", it),
                             resultsPerSecond: try number("results_per_s", index("results_per_s")) ?? 0,
-                            busyFraction: try number("busy_fraction", index("busy_fraction")) ?? 0,
+                            busyFraction: try number("busy_fraction", index("busy_fraction")),
                             simulatedTimeToTarget: try number("simulated_time_to_target_s", index("simulated_time_to_target_s"))))
         }
         guard !rows.isEmpty else { throw ScalingTableError("\(source) has a header and no rows") }

@@ -96,7 +96,7 @@ final class ScalingAnalysisTests: XCTestCase {
         XCTAssertEqual(row.workers, 2)
         XCTAssertEqual(row.timeToTarget, 10)
         XCTAssertEqual(row.resultsPerSecond, 0.3, accuracy: 1e-12)
-        XCTAssertEqual(row.busyFraction, 0.8, accuracy: 1e-12)
+        XCTAssertEqual(row.busyFraction!, 0.8, accuracy: 1e-12)
     }
 
     // MARK: DecisionTrace
