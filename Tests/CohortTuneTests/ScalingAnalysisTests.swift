@@ -79,6 +79,18 @@ final class ScalingAnalysisTests: XCTestCase {
         XCTAssertEqual(try ScalingTable.parse(csv: table.csv), table)
     }
 
+    func testAProgressRowTakesTheFirstPointAtTheTarget() throws {
+        let row = ScalingTable.row(experiment: "fedavg", workers: 2, progress: [(1, 0.5), (2, 0.79), (3, 0.8), (4, 0.85)],
+                                   target: 0.8, mode: .max, resultsPerSecond: 3)
+        XCTAssertEqual(row.timeToTarget, 3)
+        XCTAssertNil(row.busyFraction)
+        let table = ScalingTable(rows: [row, .init(experiment: "fedavg", workers: 1, timeToTarget: 6, resultsPerSecond: 1.5, busyFraction: nil)])
+        XCTAssertEqual(table.rows[1].speedup, 2)
+        XCTAssertTrue(table.csv.contains("fedavg,2,3.000,3.00,,2.000,1.000,\n"), table.csv)
+        XCTAssertEqual(try ScalingTable.parse(csv: table.csv), table)
+        XCTAssertNil(ScalingTable.row(experiment: "x", workers: 1, progress: [(1, 0.5)], target: 0.8, mode: .max, resultsPerSecond: 1).timeToTarget)
+    }
+
     func testAMalformedScalingCSVNamesItsLine() {
         XCTAssertThrowsError(try ScalingTable.parse(csv: "a,b\n1,2\n", source: "x.csv")) { e in
             XCTAssertEqual("\(e)", "x.csv: the header needs at least 'workers' and 'time_to_target_s' columns, got 'a,b'")
