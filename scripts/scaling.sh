@@ -11,8 +11,10 @@
 #  - asha: examples/scaling.yaml (ASHA, surrogate at 0.1 s per resource unit,
 #    stopped at its target) under scripts/mpirun.sh with 1 coordinator + W workers
 #    (oversubscribed: the surrogate sleeps, so 2 cores carry 17 ranks), next to the
-#    simulated cluster's prediction for the same W. Judged: 8 workers reach the
-#    target at least 5x faster than 1.
+#    simulated cluster's prediction for the same W, charged SIM_JOB_OVERHEAD seconds
+#    per job (default 0.01: what a job's messages, polling and fsync'ed journal
+#    lines cost on a loaded 2-core machine). Judged: 8 workers reach the target at
+#    least 5x faster than 1.
 #  - FedAvg rounds and data-parallel training steps join as functions
 #    `<name>_scaling` writing DIR/<name>.csv with the same columns, once the
 #    federated and data-parallel work has landed; run them with EXPERIMENTS="asha fedavg".
@@ -43,7 +45,8 @@ asha_scaling() {
   for w in $workers; do
     started=$(date +%s.%N)
     scripts/mpirun.sh -np $((w + 1)) cohort tune --config examples/scaling.yaml --out "$runs_dir/asha-w$w" --quiet > "$runs_dir/asha-w$w.log"
-    "$cohort" tune --config examples/scaling.yaml --simulate-workers "$w" --out "$runs_dir/asha-sim-w$w" --quiet > /dev/null
+    "$cohort" tune --config examples/scaling.yaml --simulate-workers "$w" --job-overhead "${SIM_JOB_OVERHEAD:-0.01}" \
+      --out "$runs_dir/asha-sim-w$w" --quiet > /dev/null
     printf '  asha: %2d workers done in %5.1f s (mpirun included)\n' "$w" "$(echo "$(date +%s.%N) - $started" | bc)"
     real+=("$runs_dir/asha-w$w"); sim+=("$runs_dir/asha-sim-w$w")
   done
