@@ -92,8 +92,10 @@ final class FedConfigTests: XCTestCase {
         let grid = try FedConfig.parse(fedAvgSynthetic + "\nfedex: {grid: {lr: [0.1, 0.01], batch_size: [10, 32]}, eta0: 0.5}")
         XCTAssertEqual(try grid.settings(arm: 0, searchConfig: nil).fedex?.space.sizes, [2, 2])
         XCTAssertEqual(grid.fedex?.settings.eta0, 0.5)
-        let whole = try FedConfig.parse(fedAvgSynthetic + "\nfedex: {configurations: [{lr: 0.1}, {lr: 0.2, mu: 0.01}]}")
+        XCTAssertEqual(try grid.settings(arm: 0, searchConfig: nil).fedex?.validationLoss, .error)
+        let whole = try FedConfig.parse(fedAvgSynthetic + "\nfedex: {configurations: [{lr: 0.1}, {lr: 0.2, mu: 0.01}], validation_loss: cross_entropy}")
         XCTAssertEqual(try whole.settings(arm: 0, searchConfig: nil).fedex?.space.sizes, [2])
+        XCTAssertEqual(try whole.settings(arm: 0, searchConfig: nil).fedex?.validationLoss, .crossEntropy)
     }
 
     // MARK: Bad configs: every problem, one line

@@ -210,7 +210,7 @@ final class FederatedRoundsTests: XCTestCase {
         let data = try smallFederation()
         var settings = fedAvg(rounds: 8, perRound: 4, epochs: 1)
         settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.001, 0.3]), ("epochs", [1, 3])]),
-                                    settings: .init(schedule: .aggressive))
+                                    settings: .init(schedule: .aggressive), validationLoss: .crossEntropy)
         let histories = try run(ranks: 3, settings: settings, data: data)
         let fedex = try XCTUnwrap(histories[0].fedex)
         for h in histories { XCTAssertEqual(h.fedex, fedex) }
@@ -225,6 +225,25 @@ final class FederatedRoundsTests: XCTestCase {
         // The first round's draws come from the uniform start, so any rank count draws the same.
         let twoRanks = try run(ranks: 2, settings: settings, data: data, rounds: 1)[0]
         XCTAssertEqual(twoRanks.records[0].localSettings, histories[0].records[0].localSettings)
+    }
+
+    func testClientsReportTheirValidationErrorByDefault() throws {
+        let data = try smallFederation()
+        var settings = fedAvg(rounds: 3, perRound: 4, epochs: 1)
+        settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.01, 0.3])]), settings: .init())
+        XCTAssertEqual(settings.fedex?.validationLoss, .error)
+        let fixed = settings
+        let records = try LocalCommunicator.map(ranks: 2) { comm -> [RoundRecord] in
+            let engine = try FederatedRounds(settings: fixed, data: data, model: CentroidModel(width: 3, classCount: 3), communicator: comm)
+            return try (0 ..< 3).map { _ in try engine.runRound() }
+        }[0]
+        for record in records {
+            for (client, loss) in zip(record.participants.contributing, record.validationLosses) {
+                let n = Double(data.clients[client].validation.count)
+                XCTAssertTrue((0 ... 1).contains(loss))
+                XCTAssertEqual((loss * n).rounded(), loss * n, accuracy: 1e-4, "an error rate: wrong samples / \(n)")
+            }
+        }
     }
 
     func testDivergedClientsAreLeftOutOfTheAverageAndPenalisedByFedEx() throws {
@@ -262,6 +281,6 @@ final class FederatedRoundsTests: XCTestCase {
 extension FedExSpace {
     /// A FedEx setup over learning rates only, aggressive schedule.
     static func gridSetup(lr: [Double]) -> FedExSetup {
-        FedExSetup(space: try! FedExSpace.grid([("lr", lr)]), settings: .init(schedule: .aggressive))
+        FedExSetup(space: try! FedExSpace.grid([("lr", lr)]), settings: .init(schedule: .aggressive), validationLoss: .crossEntropy)
     }
 }

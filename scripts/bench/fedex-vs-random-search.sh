@@ -31,7 +31,9 @@ best() { # summary.json -> "tuned_test tuned_heldout test arm"
 
 echo "Test accuracy of the arm each method selects (by fine-tuned validation error): fine-tuned on"
 echo "each client with the arm's tuned local configuration / held-out clients fine-tuned / global model."
-printf '%-6s %-40s %-40s\n' seed "fedavg + random search" "fedex + random search"
+wrapper="random search"
+[ "$sha" -eq 0 ] || wrapper="successive halving"
+printf '%-6s %-40s %-40s\n' seed "fedavg + $wrapper" "fedex + $wrapper"
 fedavg_sum=0 fedex_sum=0
 for seed in "${seeds[@]}"; do
   for method in fedavg-random-search-fashion fedex-fashion-dirichlet; do

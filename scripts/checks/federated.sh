@@ -31,7 +31,7 @@ fed_kill_resume() {
   sleep 4
   kill -KILL "$pid" 2>/dev/null || true
   pkill -KILL -P "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  { wait "$pid"; } 2>/dev/null || true
   if grep -q '"event":"end"' "$fed_tmp/killed/events.jsonl"; then echo "run ended before the kill"; return 1; fi
   echo "killed after $(grep -c '"event":"round"' "$fed_tmp/killed/events.jsonl") rounds"
   "$root/scripts/mpirun.sh" -np 3 cohort fed --resume --out "$fed_tmp/killed" --quiet > /dev/null &&

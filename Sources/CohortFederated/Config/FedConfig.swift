@@ -54,7 +54,7 @@ public struct FedConfig: Sendable {
         if let searchConfig { settings = try SearchSpec.apply(searchConfig, to: settings) }
         if let fedex {
             settings.fedex = FedExSetup(space: try fedex.space(arm: arm, seed: seed, base: settings.local),
-                                        settings: fedex.settings)
+                                        settings: fedex.settings, validationLoss: fedex.validationLoss)
         }
         return settings
     }

@@ -21,6 +21,7 @@ import CohortTune
 ///   eta0: auto                     # or a number; auto = sqrt(2 log k)
 ///   baseline_discount: 0.9         # lambda of the baseline's discounted mean
 ///   entropy_cutoff: 0.0            # freeze below this entropy (nats)
+///   validation_loss: error         # error | cross_entropy: what clients report
 /// ```
 public struct FedExSpec: Equatable, Sendable {
     public enum Choices: Equatable, Sendable {
@@ -42,6 +43,7 @@ public struct FedExSpec: Equatable, Sendable {
 
     public var choices: Choices
     public var settings: FedExDistribution.Settings
+    public var validationLoss: FedExValidationLoss = .error
 
     /// Tags the streams that draw sampled FedEx spaces.
     static let samplingPurpose: UInt64 = 0x4665_6445_7853_7063 // "FedExSpc"
@@ -90,7 +92,8 @@ public struct FedExSpec: Equatable, Sendable {
     static func parse(_ section: ConfigSection, base: LocalHyperparameters) -> FedExSpec? {
         let issues = section.issues
         let before = issues.count
-        section.allowOnly(["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff"])
+        section.allowOnly(["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff",
+                           "validation_loss"])
         let given = ["grid", "configurations", "sample"].filter(section.has)
         if given.count != 1 {
             issues.add(section.path, given.isEmpty ? "needs the configurations to choose among: grid, configurations or sample"
@@ -156,7 +159,8 @@ public struct FedExSpec: Equatable, Sendable {
         settings.baselineDiscount = section.double("baseline_discount", settings.baselineDiscount)!
         settings.entropyCutoff = section.double("entropy_cutoff", settings.entropyCutoff)!
         section.check { try settings.validate() }
+        let validationLoss = section.choice("validation_loss", FedExValidationLoss.error)
         guard issues.count == before, let choices else { return nil }
-        return FedExSpec(choices: choices, settings: settings)
+        return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss)
     }
 }

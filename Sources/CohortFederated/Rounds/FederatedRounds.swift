@@ -11,8 +11,8 @@ import CohortTensor
 ///    assign the contributing clients to ranks by `RoundAssignment` (balanced by work).
 /// 2. Each rank trains its clients one after another on its one model instance: copy
 ///    the global model in, train locally (FedEx: with the configuration the client
-///    draws), add `n_k * w_k` to the round buffer and write the client's statistics in
-///    its own slot.
+///    draws, then score it on the client's validation samples), add `n_k * w_k` to the
+///    round buffer and write the client's statistics in its own slot.
 /// 3. ONE sum-allreduce of the round buffer, laid out as
 ///    `[n_k-weighted parameter sums (P) | total weight | per-client slots]`. A slot is
 ///    written by exactly one rank and is zero on the others, so the statistics arrive
@@ -163,6 +163,7 @@ public final class FederatedRounds {
             // an infinite loss, the worst outcome of its round.
             let diverged = !parameters.allSatisfy(\.isFinite) || !report.meanLoss.isFinite
             let weight: Float = diverged ? 0 : Float(client.train.count)
+            let validationLoss = settings.fedex?.validationLoss ?? .error
             var validation = EvaluationSums()
             if fedex != nil, client.validation.count > 0 {
                 validation = diverged ? EvaluationSums(lossSum: .infinity, count: client.validation.count)
@@ -176,7 +177,7 @@ public final class FederatedRounds {
                 let slot = p + 1 + position * width
                 buffer[slot] = diverged ? 1 : Float(report.meanLoss)
                 buffer[slot + 1] = weight
-                buffer[slot + 2] = validation.count > 0 ? Float(validation.meanLoss) : 0
+                buffer[slot + 2] = validation.count > 0 ? Float(validationLoss.value(validation)) : 0
                 buffer[slot + 3] = Float(validation.count)
                 for (c, index) in (draws[position] ?? []).enumerated() { buffer[slot + 4 + c] = Float(index) }
             }

@@ -14,7 +14,8 @@ public struct RoundRecord: Equatable, Sendable {
     /// The local configuration each contributing client trained with, in the order of
     /// `participants.contributing`.
     public var localSettings: [LocalHyperparameters]
-    /// Each contributing client's validation loss after local training (FedEx runs only).
+    /// Each contributing client's validation loss after local training, as FedEx's
+    /// `validationLoss` measures it (FedEx runs only).
     public var validationLosses: [Double]
     /// FedEx's update, if one was made.
     public var fedexStep: FedExDistribution.Step?

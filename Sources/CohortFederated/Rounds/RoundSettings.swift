@@ -62,9 +62,26 @@ public struct RoundSettings: Equatable, Sendable {
 public struct FedExSetup: Equatable, Sendable {
     public var space: FedExSpace
     public var settings: FedExDistribution.Settings
+    /// What a client reports after local training.
+    public var validationLoss: FedExValidationLoss
 
-    public init(space: FedExSpace, settings: FedExDistribution.Settings) {
+    public init(space: FedExSpace, settings: FedExDistribution.Settings, validationLoss: FedExValidationLoss = .error) {
         self.space = space
         self.settings = settings
+        self.validationLoss = validationLoss
+    }
+}
+
+/// The loss a client reports to FedEx: its locally trained model's error rate on its
+/// validation samples (as FedEx's reference code does), or their mean cross-entropy.
+public enum FedExValidationLoss: String, Codable, Sendable, CaseIterable {
+    case error
+    case crossEntropy = "cross_entropy"
+
+    func value(_ sums: EvaluationSums) -> Double {
+        switch self {
+        case .error: return sums.count > 0 ? 1 - sums.accuracy : 0
+        case .crossEntropy: return sums.meanLoss
+        }
     }
 }
