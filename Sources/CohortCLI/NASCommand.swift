@@ -57,6 +57,9 @@ struct NASSearchCommand: ParsableCommand {
     func run() throws {
         var settings = try loadConfig(config, seed: seed)
         if let workers {
+            guard !Cluster.isUnderMPI else {
+                throw NASInputError("--workers is for runs without mpirun; under mpirun, ranks 1..N-1 retrain the candidates")
+            }
             guard workers >= 1 else { throw NASInputError("--workers must be at least 1, got \(workers)") }
             settings.retrain.workers = workers
         }
