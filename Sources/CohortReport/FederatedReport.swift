@@ -106,8 +106,14 @@ public struct FederatedReport: ReportRenderer {
         loss.legend.append(LegendEntry("test (dashed)", color: "#555", dashed: true))
         accuracy.includeZeroX = true
         loss.includeZeroX = true
+        // One diverging arm (losses in the thousands) would flatten every other curve
+        // onto the axis: past a spread of 100x the loss axis is logarithmic.
+        let losses = loss.series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && $0 > 0 }
+        let logLoss = (losses.max() ?? 0) > 100 * (losses.min() ?? .infinity)
+        if logLoss { loss.yKind = .log }
         page.figure(accuracy.svg(), caption: "Pooled over every training client's test samples, at each evaluation; dashed: validation accuracy.")
-        page.figure(loss.svg(), caption: "Solid: the participating clients' mean local training loss each round; dashed: the global model's test loss at evaluations.")
+        page.figure(loss.svg(), caption: "Solid: the participating clients' mean local training loss each round; dashed: the global model's test loss at evaluations."
+                    + (logLoss ? " Logarithmic axis: the losses span more than a factor of 100." : ""))
 
         // MARK: FedEx
         let fedexRounds = rounds.filter { $0.fedex != nil }

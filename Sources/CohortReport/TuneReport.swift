@@ -213,18 +213,8 @@ public struct TuneReport: ReportRenderer {
             // (a 500-worker run has hundreds of thousands of changes).
             let slices = 600
             let width = Swift.max(throughput.duration, 1e-9) / Double(slices)
-            var busyTime = Array(repeating: 0.0, count: slices)
-            for s in spans {
-                var a = s.start
-                while a < s.end {
-                    let k = Swift.min(slices - 1, Int(a / width))
-                    let b = Swift.min(s.end, Double(k + 1) * width)
-                    busyTime[k] += Swift.max(0, b - a)
-                    if b <= a { break }
-                    a = b
-                }
-            }
-            let pts: [(x: Double, y: Double)] = busyTime.enumerated().map { (Double($0.offset) * width, $0.element / width) }
+            let busyWorkers = RunAnalysis.busyWorkers(spans, duration: throughput.duration, slices: slices)
+            let pts: [(x: Double, y: Double)] = busyWorkers.enumerated().map { (Double($0.offset) * width, $0.element) }
             var occupancy = Chart(title: "Busy workers over time", xLabel: "time (\(unit))", yLabel: "busy workers", cssClass: "busy-workers")
             occupancy.series = [Series(points: pts, color: Palette.color(0), style: .step, cssClass: "busy-line")]
             occupancy.includeZeroY = true

@@ -54,6 +54,27 @@ public enum RunAnalysis {
         return out
     }
 
+    /// The mean number of busy workers in each of `slices` equal slices of
+    /// [0, `duration`]: how a report draws occupancy when there are too many workers
+    /// for one timeline row each. Each span adds its overlap with every slice it
+    /// touches, measured from both ends, so a start or end that rounds onto a slice
+    /// boundary loses nothing.
+    public static func busyWorkers(_ spans: [JobSpan], duration: Double, slices: Int) -> [Double] {
+        guard slices > 0 else { return [] }
+        let width = max(duration, 1e-9) / Double(slices)
+        var busyTime = [Double](repeating: 0, count: slices)
+        for s in spans where s.end > s.start {
+            let first = max(0, min(slices - 1, Int(s.start / width)))
+            let last = max(first, min(slices - 1, Int(s.end / width)))
+            for k in first ... last {
+                let lo = k == 0 ? -Double.infinity : Double(k) * width
+                let hi = k == slices - 1 ? Double.infinity : Double(k + 1) * width
+                busyTime[k] += max(0, min(s.end, hi) - max(s.start, lo))
+            }
+        }
+        return busyTime.map { $0 / width }
+    }
+
     /// A run's throughput and utilisation.
     public struct Throughput: Equatable, Sendable {
         /// Workers named in the `run` event (or seen in the journal).

@@ -72,6 +72,17 @@ final class WorkloadReportTests: XCTestCase {
         let html = try ReportRegistry.standard.render(path: dir.path).html
         XCTAssertFalse(html.contains("FedEx: the local"))
         XCTAssertEqual(count("class=\"accuracy-line\"", in: html), 2)
+        XCTAssertFalse(html.contains("Logarithmic axis"), "losses within 100x keep a linear axis")
+    }
+
+    func testADivergingArmPutsTheLossOnALogarithmicAxis() throws {
+        let plain = federatedJournal(fedex: false)
+        let diverged = plain.replacingOccurrences(of: #""train_loss":1.0,"#, with: #""train_loss":5000.0,"#)
+        XCTAssertNotEqual(diverged, plain)
+        try write("events.jsonl", diverged)
+        let html = try ReportRegistry.standard.render(path: dir.path).html
+        XCTAssertTrue(html.contains("Logarithmic axis: the losses span more than a factor of 100."))
+        XCTAssertEqual(count("class=\"train-loss-line\"", in: html), 2)
     }
 
     // MARK: NAS

@@ -51,6 +51,31 @@ final class ScalingAnalysisTests: XCTestCase {
         XCTAssertEqual(t.busyFraction, 16.0 / 20.0, accuracy: 1e-12)
     }
 
+    func testBusyWorkersCountEveryWorkerThroughSliceBoundaries() {
+        // Three workers always busy with back-to-back jobs of 0.1 s: job boundaries
+        // (0.1 * k in floating point) fall on and just around slice boundaries.
+        var spans: [RunAnalysis.JobSpan] = []
+        for w in 1 ... 3 {
+            var t = 0.0
+            for j in 0 ..< 100 {
+                let end = Double(j + 1) * 0.1
+                spans.append(.init(worker: w, trial: j, rung: 0, start: t, end: end, ending: .result))
+                t = end
+            }
+        }
+        let busy = RunAnalysis.busyWorkers(spans, duration: 10, slices: 600)
+        XCTAssertEqual(busy.count, 600)
+        for (k, b) in busy.enumerated() { XCTAssertEqual(b, 3, accuracy: 1e-6, "slice \(k)") }
+
+        // One worker busy over [2.5, 7.5) of 10 s in 4 slices: half of slices 1 and 2.
+        let half = RunAnalysis.busyWorkers([.init(worker: 1, trial: 0, rung: 0, start: 2.5, end: 7.5, ending: .result)],
+                                           duration: 10, slices: 4)
+        XCTAssertEqual(half, [0, 1, 1, 0])
+        let partial = RunAnalysis.busyWorkers([.init(worker: 1, trial: 0, rung: 0, start: 1, end: 6, ending: .lost)],
+                                              duration: 10, slices: 4)
+        XCTAssertEqual(partial, [0.6, 1, 0.4, 0])
+    }
+
     func testTopResourceIsTheTopRungOrRForRandomSearch() {
         XCTAssertEqual(SchedulerSpec(kind: .asha, minResource: 1, maxResource: 81).topResource, 81)
         XCTAssertEqual(SchedulerSpec(kind: .asha, minResource: 1, maxResource: 100).topResource, 81)
