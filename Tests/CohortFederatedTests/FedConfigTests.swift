@@ -96,6 +96,9 @@ final class FedConfigTests: XCTestCase {
         let whole = try FedConfig.parse(fedAvgSynthetic + "\nfedex: {configurations: [{lr: 0.1}, {lr: 0.2, mu: 0.01}], validation_loss: cross_entropy}")
         XCTAssertEqual(try whole.settings(arm: 0, searchConfig: nil).fedex?.space.sizes, [2])
         XCTAssertEqual(try whole.settings(arm: 0, searchConfig: nil).fedex?.validationLoss, .crossEntropy)
+        XCTAssertEqual(try whole.settings(arm: 0, searchConfig: nil).fedex?.reportsDifference, false)
+        let difference = try FedConfig.parse(fedAvgSynthetic + "\nfedex: {configurations: [{lr: 0.1}, {lr: 0.2}], difference: true}")
+        XCTAssertEqual(try difference.settings(arm: 0, searchConfig: nil).fedex?.reportsDifference, true)
     }
 
     // MARK: Bad configs: every problem, one line

@@ -110,7 +110,7 @@ final class FederatedRoundsTests: XCTestCase {
         let free = try run(ranks: 1, settings: settings, data: data)[0].globals[0]
         settings.local.proximalMu = 50
         let held = try run(ranks: 1, settings: settings, data: data)[0].globals[0]
-        let initial = CentroidModel(width: 3, classCount: 3)
+        let initial = CentroidModel(width: data.featureCount, classCount: data.classCount)
         initial.initializeParameters(RandomStream(seed: 5, stream: [StreamPurpose.modelInit]))
         let start = Array(initial.parameters)
         let moveFree = zip(free, start).map { abs($0 - $1) }.reduce(0, +)
@@ -243,6 +243,27 @@ final class FederatedRoundsTests: XCTestCase {
                 XCTAssertTrue((0 ... 1).contains(loss))
                 XCTAssertEqual((loss * n).rounded(), loss * n, accuracy: 1e-4, "an error rate: wrong samples / \(n)")
             }
+        }
+    }
+
+    func testDifferenceModeReportsTheChangeFromTheGlobalModelsLoss() throws {
+        let data = try smallFederation()
+        var plain = fedAvg(rounds: 1, perRound: 4, epochs: 1)
+        plain.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.05, 0.5])]), settings: .init(), validationLoss: .crossEntropy)
+        var difference = plain
+        difference.fedex?.reportsDifference = true
+        let after = try run(ranks: 2, settings: plain, data: data)[0].records[0]
+        let change = try run(ranks: 2, settings: difference, data: data)[0].records[0]
+        XCTAssertEqual(change.localSettings, after.localSettings, "the same draws")
+        // Round 0's global model is the initial one, drawn from the seed's stream.
+        let initial = CentroidModel(width: data.featureCount, classCount: data.classCount)
+        initial.initializeParameters(RandomStream(seed: plain.seed, stream: [StreamPurpose.modelInit]))
+        XCTAssertEqual(change.validationLosses.count, 4)
+        for (position, client) in after.participants.contributing.enumerated() {
+            let before = try initial.evaluate(on: data.clients[client].validation).meanLoss
+            XCTAssertGreaterThan(before, 0.1)
+            XCTAssertEqual(change.validationLosses[position], after.validationLosses[position] - before,
+                           accuracy: 1e-4 * before, "client \(client)")
         }
     }
 

@@ -54,7 +54,8 @@ public struct FedConfig: Sendable {
         if let searchConfig { settings = try SearchSpec.apply(searchConfig, to: settings) }
         if let fedex {
             settings.fedex = FedExSetup(space: try fedex.space(arm: arm, seed: seed, base: settings.local),
-                                        settings: fedex.settings, validationLoss: fedex.validationLoss)
+                                        settings: fedex.settings, validationLoss: fedex.validationLoss,
+                                        reportsDifference: fedex.reportsDifference)
         }
         return settings
     }

@@ -22,6 +22,7 @@ import CohortTune
 ///   baseline_discount: 0.9         # lambda of the baseline's discounted mean
 ///   entropy_cutoff: 0.0            # freeze below this entropy (nats)
 ///   validation_loss: error         # error | cross_entropy: what clients report
+///   difference: false              # report after minus before local training
 /// ```
 public struct FedExSpec: Equatable, Sendable {
     public enum Choices: Equatable, Sendable {
@@ -44,6 +45,7 @@ public struct FedExSpec: Equatable, Sendable {
     public var choices: Choices
     public var settings: FedExDistribution.Settings
     public var validationLoss: FedExValidationLoss = .error
+    public var reportsDifference: Bool = false
 
     /// Tags the streams that draw sampled FedEx spaces.
     static let samplingPurpose: UInt64 = 0x4665_6445_7853_7063 // "FedExSpc"
@@ -93,7 +95,7 @@ public struct FedExSpec: Equatable, Sendable {
         let issues = section.issues
         let before = issues.count
         section.allowOnly(["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff",
-                           "validation_loss"])
+                           "validation_loss", "difference"])
         let given = ["grid", "configurations", "sample"].filter(section.has)
         if given.count != 1 {
             issues.add(section.path, given.isEmpty ? "needs the configurations to choose among: grid, configurations or sample"
@@ -160,7 +162,8 @@ public struct FedExSpec: Equatable, Sendable {
         settings.entropyCutoff = section.double("entropy_cutoff", settings.entropyCutoff)!
         section.check { try settings.validate() }
         let validationLoss = section.choice("validation_loss", FedExValidationLoss.error)
+        let difference = section.bool("difference", false)
         guard issues.count == before, let choices else { return nil }
-        return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss)
+        return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss, reportsDifference: difference)
     }
 }

@@ -148,6 +148,12 @@ public final class FederatedRounds {
             let client = data.clients[clientIndex]
             let parameters = model.parameters
             global.withUnsafeBufferPointer { _ = parameters.update(fromContentsOf: $0) }
+            let validationLoss = settings.fedex?.validationLoss ?? .error
+            // FedEx's difference mode: the global model's loss on the same samples first.
+            var lossBefore = 0.0
+            if settings.fedex?.reportsDifference == true, client.validation.count > 0 {
+                lossBefore = validationLoss.value(try model.evaluate(on: client.validation))
+            }
             let report: LocalTrainingReport
             do {
                 report = try global.withUnsafeBufferPointer { anchor in
@@ -163,7 +169,6 @@ public final class FederatedRounds {
             // an infinite loss, the worst outcome of its round.
             let diverged = !parameters.allSatisfy(\.isFinite) || !report.meanLoss.isFinite
             let weight: Float = diverged ? 0 : Float(client.train.count)
-            let validationLoss = settings.fedex?.validationLoss ?? .error
             var validation = EvaluationSums()
             if fedex != nil, client.validation.count > 0 {
                 validation = diverged ? EvaluationSums(lossSum: .infinity, count: client.validation.count)
@@ -177,7 +182,7 @@ public final class FederatedRounds {
                 let slot = p + 1 + position * width
                 buffer[slot] = diverged ? 1 : Float(report.meanLoss)
                 buffer[slot + 1] = weight
-                buffer[slot + 2] = validation.count > 0 ? Float(validationLoss.value(validation)) : 0
+                buffer[slot + 2] = validation.count > 0 ? Float(validationLoss.value(validation) - lossBefore) : 0
                 buffer[slot + 3] = Float(validation.count)
                 for (c, index) in (draws[position] ?? []).enumerated() { buffer[slot + 4 + c] = Float(index) }
             }

@@ -64,11 +64,18 @@ public struct FedExSetup: Equatable, Sendable {
     public var settings: FedExDistribution.Settings
     /// What a client reports after local training.
     public var validationLoss: FedExValidationLoss
+    /// Report the change local training made (loss after minus the global model's loss
+    /// before, on the same validation samples) instead of the loss after. The global
+    /// model's own improvement from round to round then cancels out, so configurations
+    /// drawn early are not all rewarded against a baseline that lags behind it.
+    public var reportsDifference: Bool
 
-    public init(space: FedExSpace, settings: FedExDistribution.Settings, validationLoss: FedExValidationLoss = .error) {
+    public init(space: FedExSpace, settings: FedExDistribution.Settings, validationLoss: FedExValidationLoss = .error,
+                reportsDifference: Bool = false) {
         self.space = space
         self.settings = settings
         self.validationLoss = validationLoss
+        self.reportsDifference = reportsDifference
     }
 }
 
