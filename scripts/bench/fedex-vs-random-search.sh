@@ -42,7 +42,7 @@ for seed in "${seeds[@]}"; do
       rm -rf "$dir"
       sed -e "s/^seed: 0/seed: $seed/" "examples/$method.yaml" > "$out/$method-seed$seed.yaml"
       if [ "$sha" -eq 1 ]; then
-        sed -i -e 's/^  type: random/  type: sha\n  eta: 3\n  min_rounds: 33/;s/^  arms: 8/  arms: 9/' "$out/$method-seed$seed.yaml"
+        sed -i -e 's/^  type: random/  type: sha\n  eta: 3\n  min_rounds: 33/;s/^  arms: 4/  arms: 9/' "$out/$method-seed$seed.yaml"
       fi
       scripts/mpirun.sh -np "$np" cohort fed --config "$out/$method-seed$seed.yaml" --out "$dir" --quiet --no-fsync > "$dir.log"
     fi
