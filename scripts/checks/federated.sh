@@ -27,11 +27,15 @@ check "fed: 3 ranks against 5 ranks: models agree to float rounding" fed_rank_co
 
 fed_kill_resume() {
   "$root/scripts/mpirun.sh" -np 3 cohort fed --config "$fed_example" --out "$fed_tmp/killed" --quiet > /dev/null 2>&1 &
-  local pid=$!
-  sleep 4
-  kill -KILL "$pid" 2>/dev/null || true
-  pkill -KILL -P "$pid" 2>/dev/null || true
-  { wait "$pid"; } 2>/dev/null || true
+  local pid=$! waited=0
+  # Kill once 20 rounds are journaled (whatever the machine's speed), at most 60 s in.
+  local rounds=0
+  while [ "$rounds" -lt 20 ] && [ "$waited" -lt 600 ]; do
+    sleep 0.1; waited=$((waited + 1))
+    rounds=$(grep -c '"event":"round"' "$fed_tmp/killed/events.jsonl" 2>/dev/null || true)
+    rounds=${rounds:-0}
+  done
+  { kill -KILL "$pid"; pkill -KILL -P "$pid"; wait "$pid"; } 2>/dev/null || true
   if grep -q '"event":"end"' "$fed_tmp/killed/events.jsonl"; then echo "run ended before the kill"; return 1; fi
   echo "killed after $(grep -c '"event":"round"' "$fed_tmp/killed/events.jsonl") rounds"
   "$root/scripts/mpirun.sh" -np 3 cohort fed --resume --out "$fed_tmp/killed" --quiet > /dev/null &&
