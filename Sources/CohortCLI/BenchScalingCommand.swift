@@ -29,7 +29,7 @@ struct BenchScalingCommand: ParsableCommand {
     @Option(help: "The experiment's name in the table.")
     var experiment = "asha"
 
-    @Option(help: "Target metric (default for tuning runs: the config's scheduler.target; accuracy for fed and train runs).")
+    @Option(help: "Target metric (tuning runs: default the config's scheduler.target; fed and train runs: the test accuracy, required).")
     var target: Double?
 
     @Option(help: "Write the table as CSV to this file.")
@@ -61,10 +61,14 @@ struct BenchScalingCommand: ParsableCommand {
     func row(_ path: String, simulated sim: String?) throws -> ScalingTable.Row {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("\(path) does not exist") }
-        if !isDirectory.boolValue { return try trainRow(path) }
         let journal = URL(fileURLWithPath: path).appendingPathComponent("events.jsonl")
         let first = (try? String(contentsOf: journal, encoding: .utf8))?.split(separator: "\n").first.flatMap { try? JSONValue.parse(String($0)) }
-        if first?["event"]?.stringValue == "start", first?["clients"] != nil { return try federatedRow(path, journal: journal) }
+        let isFederated = isDirectory.boolValue && first?["event"]?.stringValue == "start" && first?["clients"] != nil
+        if let sim, !isDirectory.boolValue || isFederated {
+            throw ValidationError("--simulated \(sim): only tuning runs have a simulated prediction, \(path) is not one")
+        }
+        if !isDirectory.boolValue { return try trainRow(path) }
+        if isFederated { return try federatedRow(path, journal: journal) }
         let (config, events) = try Self.load(path)
         guard let goal = target.map({ StopTarget(metric: $0, resource: config.scheduler.topResource) }) ?? config.stopTarget else {
             throw ValidationError("\(path): its config has no scheduler.target; pass --target")
@@ -77,6 +81,10 @@ struct BenchScalingCommand: ParsableCommand {
         guard let target else { throw ValidationError("\(path) is a federated run: pass --target ACCURACY") }
         let lines = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         let ranks = lines.first?["ranks"]?.intValue ?? 1
+        let arms = lines.filter { $0["event"]?.stringValue == "arm" }.count
+        guard arms <= 1 else {
+            throw ValidationError("\(path) has \(arms) arms; a scaling row needs one federated training (FedAvg without a search)")
+        }
         let rounds = lines.filter { $0["event"]?.stringValue == "round" }
         let progress = rounds.compactMap { r -> (time: Double, metric: Double)? in
             guard let a = r["test_accuracy"], !a.isNull, let acc = a.doubleValue, let t = r["time"]?.doubleValue else { return nil }
@@ -97,14 +105,15 @@ struct BenchScalingCommand: ParsableCommand {
         guard let epochs = json["epochs"]?.arrayValue else { throw ValidationError("\(path) has no epochs: not `cohort train --json` output") }
         var elapsed = 0.0
         var progress: [(time: Double, metric: Double)] = []
-        var rates: [Double] = []
+        var samples = 0.0, timed = 0.0      // samples per second over all epochs, not a mean of epochs' rates
         for e in epochs {
-            elapsed += e["seconds"]?.doubleValue ?? 0
+            let seconds = e["seconds"]?.doubleValue ?? 0
+            elapsed += seconds
             if let a = e["testAccuracy"]?.doubleValue { progress.append((elapsed, a)) }
-            if let r = e["samplesPerSecond"]?.doubleValue { rates.append(r) }
+            if let r = e["samplesPerSecond"]?.doubleValue { samples += r * seconds; timed += seconds }
         }
         return ScalingTable.row(experiment: experiment, workers: json["ranks"]?.intValue ?? 1, progress: progress, target: target, mode: .max,
-                                resultsPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count))
+                                resultsPerSecond: timed > 0 ? samples / timed : 0)
     }
 
     static func load(_ path: String) throws -> (TuneConfig, [JournalEvent]) {

@@ -102,7 +102,8 @@ public struct FederatedReport: ReportRenderer {
             loss.series.append(Series(points: test, color: color, dashed: true, strokeWidth: 2, cssClass: "test-loss-line", title: "\(armLabel(a)) test loss"))
             loss.legend.append(LegendEntry(armLabel(a), color: color))
         }
-        if multiple || !accuracy.series.isEmpty { accuracy.legend.append(LegendEntry("validation", color: "#555", dashed: true)) }
+        let hasValidation = accuracy.series.contains { $0.cssClass == "validation-line" }
+        if hasValidation { accuracy.legend.append(LegendEntry("validation", color: "#555", dashed: true)) }
         loss.legend.append(LegendEntry("test (dashed)", color: "#555", dashed: true))
         accuracy.includeZeroX = true
         loss.includeZeroX = true
@@ -111,7 +112,8 @@ public struct FederatedReport: ReportRenderer {
         let losses = loss.series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && $0 > 0 }
         let logLoss = (losses.max() ?? 0) > 100 * (losses.min() ?? .infinity)
         if logLoss { loss.yKind = .log }
-        page.figure(accuracy.svg(), caption: "Pooled over every training client's test samples, at each evaluation; dashed: validation accuracy.")
+        page.figure(accuracy.svg(), caption: "Pooled over every training client's test samples, at each evaluation"
+                    + (hasValidation ? "; dashed: validation accuracy." : "."))
         page.figure(loss.svg(), caption: "Solid: the participating clients' mean local training loss each round; dashed: the global model's test loss at evaluations."
                     + (logLoss ? " Logarithmic axis: the losses span more than a factor of 100." : ""))
 

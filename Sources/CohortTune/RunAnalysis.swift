@@ -58,7 +58,7 @@ public enum RunAnalysis {
     /// [0, `duration`]: how a report draws occupancy when there are too many workers
     /// for one timeline row each. Each span adds its overlap with every slice it
     /// touches, measured from both ends, so a start or end that rounds onto a slice
-    /// boundary loses nothing.
+    /// boundary loses nothing; time outside [0, `duration`] is not counted.
     public static func busyWorkers(_ spans: [JobSpan], duration: Double, slices: Int) -> [Double] {
         guard slices > 0 else { return [] }
         let width = max(duration, 1e-9) / Double(slices)
@@ -67,8 +67,8 @@ public enum RunAnalysis {
             let first = max(0, min(slices - 1, Int(s.start / width)))
             let last = max(first, min(slices - 1, Int(s.end / width)))
             for k in first ... last {
-                let lo = k == 0 ? -Double.infinity : Double(k) * width
-                let hi = k == slices - 1 ? Double.infinity : Double(k + 1) * width
+                let lo = Double(k) * width
+                let hi = Double(k + 1) * width
                 busyTime[k] += max(0, min(s.end, hi) - max(s.start, lo))
             }
         }

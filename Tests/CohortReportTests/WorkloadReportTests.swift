@@ -73,6 +73,20 @@ final class WorkloadReportTests: XCTestCase {
         XCTAssertFalse(html.contains("FedEx: the local"))
         XCTAssertEqual(count("class=\"accuracy-line\"", in: html), 2)
         XCTAssertFalse(html.contains("Logarithmic axis"), "losses within 100x keep a linear axis")
+        XCTAssertTrue(html.contains("dashed: validation accuracy."))
+    }
+
+    func testARunWithoutValidationDataPromisesNoValidationLine() throws {
+        let plain = federatedJournal(fedex: false)
+        let noValidation = plain.replacingOccurrences(of: #""validation_accuracy":[0-9.]+"#, with: #""validation_accuracy":null"#,
+                                                      options: .regularExpression)
+        XCTAssertNotEqual(noValidation, plain)
+        try write("events.jsonl", noValidation)
+        let html = try ReportRegistry.standard.render(path: dir.path).html
+        XCTAssertEqual(count("class=\"accuracy-line\"", in: html), 2)
+        XCTAssertEqual(count("class=\"validation-line\"", in: html), 0)
+        XCTAssertFalse(html.contains("dashed: validation accuracy"))
+        XCTAssertTrue(html.contains("at each evaluation.<"), "the caption ends without promising dashed lines")
     }
 
     func testADivergingArmPutsTheLossOnALogarithmicAxis() throws {

@@ -74,6 +74,9 @@ final class ScalingAnalysisTests: XCTestCase {
         let partial = RunAnalysis.busyWorkers([.init(worker: 1, trial: 0, rung: 0, start: 1, end: 6, ending: .lost)],
                                               duration: 10, slices: 4)
         XCTAssertEqual(partial, [0.6, 1, 0.4, 0])
+        let past = RunAnalysis.busyWorkers([.init(worker: 1, trial: 0, rung: 0, start: 0, end: 10, ending: .result)],
+                                           duration: 5, slices: 5)
+        XCTAssertEqual(past, [1, 1, 1, 1, 1], "time past the duration is not piled into the last slice")
     }
 
     func testTopResourceIsTheTopRungOrRForRandomSearch() {

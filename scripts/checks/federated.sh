@@ -35,7 +35,8 @@ fed_kill_resume() {
     rounds=$(grep -c '"event":"round"' "$fed_tmp/killed/events.jsonl" 2>/dev/null || true)
     rounds=${rounds:-0}
   done
-  { kill -KILL "$pid"; pkill -KILL -P "$pid"; wait "$pid"; } 2>/dev/null || true
+  # The ranks first (mpirun.sh execs mpirun, so they are its children), then mpirun.
+  { pkill -KILL -P "$pid"; kill -KILL "$pid"; wait "$pid"; } 2>/dev/null || true
   if grep -q '"event":"end"' "$fed_tmp/killed/events.jsonl"; then echo "run ended before the kill"; return 1; fi
   echo "killed after $(grep -c '"event":"round"' "$fed_tmp/killed/events.jsonl") rounds"
   "$root/scripts/mpirun.sh" -np 3 cohort fed --resume --out "$fed_tmp/killed" --quiet > /dev/null &&

@@ -165,8 +165,8 @@ public final class FederatedRounds {
                 report = LocalTrainingReport(lossSum: .infinity, steps: 1)
             }
             // A client whose training diverged sends nothing to the average (one
-            // non-finite value would poison the global model) and counts for FedEx as
-            // an infinite loss, the worst outcome of its round.
+            // non-finite value would poison the global model) and reports FedEx the worst
+            // outcome: an error of 1, or an infinite cross-entropy.
             let diverged = !parameters.allSatisfy(\.isFinite) || !report.meanLoss.isFinite
             let weight: Float = diverged ? 0 : Float(client.train.count)
             var validation = EvaluationSums()

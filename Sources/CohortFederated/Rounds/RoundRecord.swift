@@ -15,7 +15,8 @@ public struct RoundRecord: Equatable, Sendable {
     /// `participants.contributing`.
     public var localSettings: [LocalHyperparameters]
     /// Each contributing client's validation loss after local training, as FedEx's
-    /// `validationLoss` measures it (FedEx runs only).
+    /// `validationLoss` measures it (FedEx runs only); in difference mode, that loss
+    /// minus the global model's before training, so it can be negative.
     public var validationLosses: [Double]
     /// FedEx's update, if one was made.
     public var fedexStep: FedExDistribution.Step?
