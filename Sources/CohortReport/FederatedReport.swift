@@ -34,7 +34,7 @@ public struct FederatedReport: ReportRenderer {
     }
 
     public func render(_ input: ReportInput) throws -> HTMLPage {
-        let events = try JSONLines.read(input.file("events.jsonl"))
+        let events = try RunFiles.lines(input.file("events.jsonl"))
         return page(events: events, directory: input.url.lastPathComponent)
     }
 

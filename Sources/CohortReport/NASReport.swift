@@ -28,11 +28,11 @@ public struct NASReport: ReportRenderer {
 
     public func render(_ input: ReportInput) throws -> HTMLPage {
         let name = (try? ConfigDocument.parse(String(contentsOf: input.file("config.yaml"), encoding: .utf8)))?["name"]?.stringValue
-        func lines(_ file: String) throws -> [JSONValue] { input.has(file) ? try JSONLines.read(input.file(file)) : [] }
+        func lines(_ file: String) throws -> [JSONValue] { input.has(file) ? try RunFiles.lines(input.file(file)) : [] }
         return page(name: name ?? input.url.lastPathComponent,
                     epochs: try lines("supernet.jsonl"), weights: try lines("architecture-weights.jsonl"),
-                    scores: try lines("scores.jsonl"), candidates: try JSONLines.document(input.file("candidates.json"))?.arrayValue ?? [],
-                    summary: try JSONLines.document(input.file("summary.json")))
+                    scores: try lines("scores.jsonl"), candidates: try RunFiles.document(input.file("candidates.json"))?.arrayValue ?? [],
+                    summary: try RunFiles.document(input.file("summary.json")))
     }
 
     public func page(name: String, epochs: [JSONValue], weights: [JSONValue], scores: [JSONValue], candidates: [JSONValue],

@@ -77,22 +77,17 @@ public struct JournalContents {
     }
 
     public static func parse(_ data: Data, space: SearchSpace) throws -> JournalContents {
-        let bytes = [UInt8](data)
+        let contents: JSONLines.Contents
+        do { contents = try JSONLines.parse(data) } catch let bad as JSONLines.BadLine {
+            throw JournalError.badLine(line: bad.line, bad.message)
+        }
         var events: [JournalEvent] = []
-        var lineStart = 0
-        var lineNumber = 0
-        for i in bytes.indices where bytes[i] == 0x0A {
-            lineNumber += 1
-            let text = String(decoding: bytes[lineStart..<i], as: UTF8.self)
-            lineStart = i + 1
-            if text.allSatisfy(\.isWhitespace) { continue }
-            do {
-                events.append(try JournalEvent(json: try JSONValue.parse(text), space: space))
-            } catch {
-                throw JournalError.badLine(line: lineNumber, "\(error)")
+        for (number, value) in contents.lines {
+            do { events.append(try JournalEvent(json: value, space: space)) } catch {
+                throw JournalError.badLine(line: number, "\(error)")
             }
         }
-        return JournalContents(events: events, validLength: UInt64(lineStart), droppedTornLine: lineStart < bytes.count)
+        return JournalContents(events: events, validLength: UInt64(contents.validLength), droppedTornLine: contents.droppedTornLine)
     }
 }
 

@@ -60,17 +60,10 @@ public final class RunJournal {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "cannot read \(url.lastPathComponent)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        lines.removeLast() // text after the last newline: empty, or a torn write
-        var events: [JSONValue] = []
-        for (number, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            do { events.append(try JSONValue.parse(line)) } catch {
-                throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path,
-                                                  message: "\(url.lastPathComponent) line \(number + 1) is not JSON (\(error))")
-            }
+        do { return try JSONLines.parse(data).values } catch let bad as JSONLines.BadLine {
+            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path,
+                                              message: "\(url.lastPathComponent) \(bad)")
         }
-        return events
     }
 
     /// Replaces the journal with `events` atomically.

@@ -1,21 +1,14 @@
 import Foundation
 import CohortTune
 
-/// Reads a JSON Lines file (a journal or a log) as JSON values, the way every
-/// workload writes them: one object per line, flushed line by line, so a last line
-/// without its newline is a write a kill cut short and is dropped.
-enum JSONLines {
-    static func read(_ url: URL) throws -> [JSONValue] {
+/// Reads the files of a run directory for a report, naming the file in every error.
+enum RunFiles {
+    /// A JSON Lines file (a journal or a log); a torn last line is dropped.
+    static func lines(_ url: URL) throws -> [JSONValue] {
         guard let data = FileManager.default.contents(atPath: url.path) else { throw ReportError("cannot read \(url.path)") }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        lines.removeLast()
-        var out: [JSONValue] = []
-        for (n, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            do { out.append(try JSONValue.parse(String(line))) } catch {
-                throw ReportError("\(url.lastPathComponent) line \(n + 1) is not JSON (\(error))")
-            }
+        do { return try JSONLines.parse(data).values } catch let bad as JSONLines.BadLine {
+            throw ReportError("\(url.lastPathComponent) \(bad)")
         }
-        return out
     }
 
     /// A JSON document (`summary.json`, `candidates.json`), or `nil` when absent.
