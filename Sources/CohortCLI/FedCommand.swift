@@ -20,20 +20,7 @@ struct FedCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "The run's config (YAML or JSON).")
-    var config: String?
-
-    @Option(name: .long, help: "The run directory (default runs/<name>).")
-    var out: String?
-
-    @Flag(name: .long, help: "Continue the run in --out from its journal and checkpoints.")
-    var resume = false
-
-    @Flag(name: .long, help: "No progress lines.")
-    var quiet = false
-
-    @Flag(name: .long, help: "Write journal lines without fsync (faster; survives a killed process, not a crashed machine).")
-    var noFsync = false
+    @OptionGroup var directory: RunDirectoryOptions
 
     @Option(name: .long, parsing: .upToNextOption,
             help: "Compare two run directories instead of running: per-round model digests and final checkpoints.")
@@ -47,7 +34,7 @@ struct FedCommand: ParsableCommand {
 
     func run() throws {
         if let exportLeaf {
-            guard let config else { throw ValidationError("--export-leaf needs --config") }
+            guard let config = directory.config else { throw ValidationError("--export-leaf needs --config") }
             let data = try FedConfig.load(path: config).data.load()
             try LEAFFormat.write(data, to: exportLeaf)
             print("wrote \(data.clients.count + data.heldOutClients.count) clients of \(data.name) to \(exportLeaf)/train and \(exportLeaf)/test")
@@ -73,11 +60,11 @@ struct FedCommand: ParsableCommand {
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASRuntime.setThreads(1) }
         let comm = try Cluster.world()
         let isRoot = comm.rank == 0
-        if isRoot && !quiet, let warning = BLASRuntime.fallbackWarning {
+        if isRoot && !directory.quiet, let warning = BLASRuntime.fallbackWarning {
             FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8))
         }
-        let quiet = self.quiet
-        let options = FedOptions(configPath: config, out: out, resume: resume, syncJournal: !noFsync)
+        let quiet = directory.quiet
+        let options = FedOptions(configPath: directory.config, out: directory.out, resume: directory.resume, syncJournal: !directory.noFsync)
         let outcome = try FederatedRunner.run(options, communicator: comm, catalog: .standard) { line in
             if isRoot && !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

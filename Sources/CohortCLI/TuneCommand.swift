@@ -16,23 +16,10 @@ struct TuneCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "The search config (YAML or JSON).")
-    var config: String?
-
-    @Option(name: .long, help: "The run directory (default runs/<name>).")
-    var out: String?
-
-    @Flag(name: .long, help: "Continue the run in --out from its journal.")
-    var resume = false
+    @OptionGroup var directory: RunDirectoryOptions
 
     @Option(name: .long, help: "In-process workers when not under mpirun (default 2).")
     var workers: Int?
-
-    @Flag(name: .long, help: "No progress line.")
-    var quiet = false
-
-    @Flag(name: .long, help: "Write journal events without fsync (faster; survives a killed process, not a crashed machine).")
-    var noFsync = false
 
     @Option(name: .long, help: "Simulate a cluster of N workers on a virtual clock instead of running real workers.")
     var simulateWorkers: Int?
@@ -51,7 +38,7 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         if audit {
-            guard let out else { throw ValidationError("--audit needs --out DIR") }
+            guard let out = directory.out else { throw ValidationError("--audit needs --out DIR") }
             let violations: [JournalAudit.Violation]
             do {
                 violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)))
@@ -71,8 +58,8 @@ struct TuneCommand: ParsableCommand {
         } else if stragglers != nil || dropProbability != nil || jobOverhead != nil {
             throw TuneRunner.TuneInputError("--stragglers, --drop-probability and --job-overhead shape a simulated cluster: add --simulate-workers N")
         }
-        let options = TuneOptions(configPath: config, out: out, resume: resume, workers: workers,
-                                  progress: !quiet, syncJournal: !noFsync, simulation: simulation)
+        let options = TuneOptions(configPath: directory.config, out: directory.out, resume: directory.resume, workers: workers,
+                                  progress: !directory.quiet, syncJournal: !directory.noFsync, simulation: simulation)
         guard let outcome = try TuneRunner.run(options) else { return }
         print(outcome.summary)
         print("run directory: \(outcome.runDirectory.path)")
