@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "cohort", targets: ["CohortCLI"]),
+        .library(name: "CohortFiles", targets: ["CohortFiles"]),
         .library(name: "CohortCluster", targets: ["CohortCluster"]),
         .library(name: "CohortTensor", targets: ["CohortTensor"]),
         .library(name: "CohortData", targets: ["CohortData"]),
@@ -31,25 +32,27 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Layers
+        // The foundation: config documents and errors, JSON, run directories, journals,
+        // atomic writes. Every workload reads and writes its files through it.
+        .target(name: "CohortFiles", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "CohortCluster", dependencies: ["CMPI"]),
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
         .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],
                 exclude: ["Resources"]),
         .target(name: "CohortTrain", dependencies: [
-            "CohortTensor", "CohortData", "CohortCluster", .product(name: "Yams", package: "Yams"),
+            "CohortFiles", "CohortTensor", "CohortData", "CohortCluster",
         ]),
         .target(name: "CohortTune", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain",
-            .product(name: "Yams", package: "Yams"),
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain",
         ]),
 
         .target(name: "CohortFederated", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTune",
         ]),
         .target(name: "CohortNAS", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
-        .target(name: "CohortReport", dependencies: ["CohortTune"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -57,18 +60,19 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
+        .testTarget(name: "CohortFilesTests", dependencies: ["CohortFiles"]),
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),
-        .testTarget(name: "CohortTrainTests", dependencies: ["CohortTrain", "CohortCluster"]),
-        .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune"]),
-        .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated"]),
-        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortTune"]),
+        .testTarget(name: "CohortTrainTests", dependencies: ["CohortTrain", "CohortFiles", "CohortCluster"]),
+        .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
+        .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
+        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortFiles"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTune"]),
     ]
 )

@@ -60,7 +60,7 @@ for strategy in rsws gaea; do
   awk -v n="$samples" -v e="$epochs" '
     /^retrain:/ { r = 1 }
     r && /^  samples:/ { print "  samples: " n; next }
-    r && /^  validationFraction:/ { print "  validationFraction: 0.5"; next }
+    r && /^  validation_fraction:/ { print "  validation_fraction: 0.5"; next }
     r && /^  epochs:/ { print "  epochs: " e; next }
     { print }' "$config" > "$out/$strategy-one.yaml"
   arch="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["architecture"]["nasbench201"])' "$out/$strategy-search/chosen.json")"

@@ -1,3 +1,4 @@
+import CohortFiles
 import ArgumentParser
 import CohortCluster
 import Foundation
@@ -34,11 +35,12 @@ struct CohortCommand: ParsableCommand {
             Cluster.finalize()
             Foundation.exit(code.rawValue)
         }
-        let sameOnEveryRank = error is UniformError || error is ValidationError || isParseOrHelp(error)
+        let uniform = uniformMessage(error)
+        let sameOnEveryRank = uniform != nil || error is ValidationError || isParseOrHelp(error)
         if sameOnEveryRank {
             if Cluster.launchRank == 0 {
-                if let uniform = error as? UniformError {
-                    FileHandle.standardError.write(Data("Error: \(uniform.description)\n".utf8))
+                if let uniform {
+                    FileHandle.standardError.write(Data("Error: \(uniform)\n".utf8))
                     Cluster.finalize()
                     Foundation.exit(2)
                 }
@@ -46,12 +48,23 @@ struct CohortCommand: ParsableCommand {
             }
             let code = exitCode(for: error).rawValue
             Cluster.finalize()
-            Foundation.exit(error is UniformError ? 2 : code)
+            Foundation.exit(uniform != nil ? 2 : code)
         }
         let prefix = Cluster.launchSize > 1 ? "rank \(Cluster.launchRank): " : ""
         FileHandle.standardError.write(Data("Error: \(prefix)\(error)\n".utf8))
         if Cluster.launchSize > 1 { Cluster.abort(code: 1) }
         Foundation.exit(1)
+    }
+
+    /// The message of an error every rank raises identically (bad input: a config, a
+    /// run directory), which is printed once; nil for any other error.
+    private static func uniformMessage(_ error: Error) -> String? {
+        switch error {
+        case let e as UniformError: return e.description
+        case let e as ConfigError: return e.issues.count == 1 ? e.description : "the config has \(e.issues.count) problems:\n" + e.description
+        case let e as RunDirectoryError: return e.description
+        default: return nil
+        }
     }
 
     /// Help goes to stdout whole; a usage error is one line on stderr naming where help is.

@@ -1,3 +1,4 @@
+import CohortFiles
 import ArgumentParser
 import CohortCluster
 import CohortNAS

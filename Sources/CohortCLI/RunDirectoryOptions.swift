@@ -1,3 +1,4 @@
+import CohortFiles
 import ArgumentParser
 
 /// The options of every command that writes a resumable run directory (`cohort tune`,

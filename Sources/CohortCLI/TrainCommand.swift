@@ -1,3 +1,4 @@
+import CohortFiles
 import ArgumentParser
 import CohortCluster
 import CohortTensor
@@ -26,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Convolution filters, comma-separated (cnn: two; resnet: one per block).") var filters: String?
     @Option(help: "Dropout probability.") var dropout: Float?
     @Option(help: "sgd, adam or adamw.") var optimizer: String?
-    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float?
+    @Option(name: .customLong("learning-rate"), help: "Learning rate.") var learningRate: Float?
     @Option(help: "SGD momentum.") var momentum: Float?
     @Option(name: .customLong("weight-decay"), help: "Weight decay.") var weightDecay: Float?
     @Option(help: "Learning-rate schedule: constant, step or cosine.") var schedule: String?
@@ -78,35 +79,35 @@ struct TrainCommand: ParsableCommand {
         if let dataset { c.dataset = dataset }
         if let dataDirectory { c.dataDirectory = dataDirectory }
         if let model {
-            guard let kind = ModelSpec.Kind(rawValue: model) else { throw ConfigError("--model must be mlp, cnn or resnet, got '\(model)'") }
+            guard let kind = ModelSpec.Kind(rawValue: model) else { throw ConfigError(at: "--model", "must be mlp, cnn or resnet, got '\(model)'") }
             c.model.kind = kind
         }
         if let hidden { c.model.hidden = try Self.sizes(hidden, "--hidden") }
         if let filters { c.model.filters = try Self.sizes(filters, "--filters") }
         if let dropout { c.model.dropout = dropout }
         if let optimizer {
-            guard let kind = OptimizerSpec.Kind(rawValue: optimizer) else { throw ConfigError("--optimizer must be sgd, adam or adamw, got '\(optimizer)'") }
+            guard let kind = OptimizerSpec.Kind(rawValue: optimizer) else { throw ConfigError(at: "--optimizer", "must be sgd, adam or adamw, got '\(optimizer)'") }
             c.optimizer.kind = kind
         }
         if let learningRate { c.optimizer.learningRate = learningRate }
         if let momentum { c.optimizer.momentum = momentum }
         if let weightDecay { c.optimizer.weightDecay = weightDecay }
         if let schedule {
-            guard let s = OptimizerSpec.Schedule(rawValue: schedule) else { throw ConfigError("--schedule must be constant, step or cosine, got '\(schedule)'") }
+            guard let s = OptimizerSpec.Schedule(rawValue: schedule) else { throw ConfigError(at: "--schedule", "must be constant, step or cosine, got '\(schedule)'") }
             c.optimizer.schedule = s
         }
         if let epochs { c.epochs = epochs }
         if let batchSize { c.batchSize = batchSize }
         if let seed { c.seed = seed }
         if let threads { c.threads = threads }
-        if let stopAfter, stopAfter <= 0 { throw ConfigError("--stop-after must be positive, got \(stopAfter)") }
+        if let stopAfter, stopAfter <= 0 { throw ConfigError(at: "--stop-after", "must be positive, got \(stopAfter)") }
         try c.validate()
         return c
     }
 
     private static func sizes(_ text: String, _ flag: String) throws -> [Int] {
         let v = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !v.isEmpty, v.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ConfigError("\(flag) takes positive whole numbers separated by commas, got '\(text)'") }
+        guard !v.isEmpty, v.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ConfigError(at: flag, "takes positive whole numbers separated by commas, got '\(text)'") }
         return v.map { $0! }
     }
 }

@@ -1,3 +1,4 @@
+import CohortFiles
 import ArgumentParser
 import CohortTune
 import Foundation

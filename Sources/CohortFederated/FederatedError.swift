@@ -1,4 +1,5 @@
 import CohortCluster
+import CohortFiles
 import CohortData
 
 /// Everything that can stop a federated run before or while it starts: a config value out
@@ -16,8 +17,6 @@ public enum FederatedError: UniformError, Equatable, Sendable {
     case runDirectory(path: String, message: String)
     /// A data set, partition or sampling request that cannot be satisfied.
     case unsatisfiable(String)
-    /// Every problem found in a config file, each as `path: message`.
-    case config([String])
 
     public var description: String {
         switch self {
@@ -25,7 +24,6 @@ public enum FederatedError: UniformError, Equatable, Sendable {
         case let .badData(path, message): return "\(path): \(message)"
         case let .runDirectory(path, message): return "run directory \(path): \(message)"
         case let .unsatisfiable(message): return message
-        case let .config(issues): return issues.joined(separator: "; ")
         }
     }
 
@@ -35,6 +33,14 @@ public enum FederatedError: UniformError, Equatable, Sendable {
         do { return try body() } catch let error as DatasetError {
             throw FederatedError.unsatisfiable(error.description)
         }
+    }
+}
+
+extension FederatedError: ConfigFieldError {
+    /// An invalid value is a problem of its config field.
+    public var configIssue: ConfigIssue? {
+        if case let .invalidValue(field, message) = self { return ConfigIssue(path: field, message: message) }
+        return nil
     }
 }
 

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 import CohortTune
 

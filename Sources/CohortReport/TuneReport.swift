@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 import CohortTune
 
@@ -53,7 +54,10 @@ public struct TuneReport: ReportRenderer {
     static func inertCatalog(for text: String) throws -> TrainableCatalog {
         var catalog = TrainableCatalog.standard
         if let type = try ConfigDocument.parse(text)["trainable"]?["type"]?.stringValue, catalog.builder(named: type) == nil {
-            catalog.register(type) { _, _ in InertFactory() }
+            catalog.register(type) { section, _ in
+                section.accept(section.members.map(\.key))
+                return InertFactory()
+            }
         }
         return catalog
     }

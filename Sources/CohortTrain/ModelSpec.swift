@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTensor
 
 /// Which network to build, independent of the data it will see.
@@ -6,8 +7,8 @@ import CohortTensor
 /// - `cnn`: `SmallCNN` (two conv3x3-BN-ReLU-maxpool stages of `filters`, a `dense` layer).
 /// - `resnet`: a stem conv3x3 of `filters[0]`, one residual block per entry of
 ///   `filters` (stride 2 from the second on), global average pooling, the classifier.
-public struct ModelSpec: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable { case mlp, cnn, resnet }
+public struct ModelSpec: Equatable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case mlp, cnn, resnet }
 
     public var kind = Kind.mlp
     public var hidden = [128]
@@ -19,36 +20,48 @@ public struct ModelSpec: Codable, Equatable, Sendable {
 
     public init() {}
 
-    static let keys: Set<String> = ["kind", "hidden", "activation", "dropout", "batchNorm", "filters", "dense"]
+    /// Layer widths beyond this are refused before any allocation is sized from them.
+    static let maximumWidth = 1 << 16
 
-    init(_ r: ConfigReader) throws {
-        try r.rejectUnknown(Self.keys)
-        if let k = try r.string("kind") {
-            guard let kind = Kind(rawValue: k) else {
-                throw ConfigError("\(r.name("kind")) must be one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(k)'")
-            }
-            self.kind = kind
+    /// Reads the `model:` section (`type`, `hidden`, `activation`, `dropout`,
+    /// `batch_norm`, `filters`, `dense`).
+    public init(_ s: ConfigSection) {
+        kind = s.choice("type", kind)
+        hidden = s.integers("hidden", min: 1, max: Self.maximumWidth) ?? hidden
+        activation = s.choice("activation", activation)
+        dropout = Float(s.double("dropout", default: Double(dropout), min: 0, below: 1))
+        batchNorm = s.bool("batch_norm", default: batchNorm)
+        filters = s.integers("filters", min: 1, max: Self.maximumWidth) ?? filters
+        dense = s.int("dense", default: dense, min: 1, max: Self.maximumWidth)
+        s.finish()
+    }
+
+    /// Records every inconsistency (after flags changed the values read).
+    func validate(_ issues: ConfigIssues) {
+        if !hidden.allSatisfy({ (1 ... Self.maximumWidth).contains($0) }) {
+            issues.add("model.hidden", "sizes must be between 1 and \(Self.maximumWidth), got \(hidden)")
         }
-        hidden = try r.ints("hidden") ?? hidden
-        if let a = try r.string("activation") {
-            guard let act = Activation.Kind(rawValue: a) else {
-                throw ConfigError("\(r.name("activation")) must be one of \(Activation.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(a)'")
-            }
-            activation = act
+        if !(dropout >= 0 && dropout < 1) { issues.add("model.dropout", "must be in [0, 1), got \(dropout)") }
+        if !filters.allSatisfy({ (1 ... Self.maximumWidth).contains($0) }) {
+            issues.add("model.filters", "must be between 1 and \(Self.maximumWidth), got \(filters)")
         }
-        dropout = try r.float("dropout") ?? dropout
-        batchNorm = try r.bool("batchNorm") ?? batchNorm
-        filters = try r.ints("filters") ?? filters
-        dense = try r.int("dense") ?? dense
+        if !(1 ... Self.maximumWidth).contains(dense) { issues.add("model.dense", "must be between 1 and \(Self.maximumWidth), got \(dense)") }
+        if kind == .cnn && filters.count != 2 { issues.add("model.filters", "a cnn has two entries, got \(filters)") }
+        if kind == .resnet && filters.isEmpty { issues.add("model.filters", "a resnet needs at least one entry") }
     }
 
     public func validate() throws {
-        guard hidden.allSatisfy({ $0 > 0 }) else { throw ConfigError("model.hidden sizes must be positive, got \(hidden)") }
-        guard dropout >= 0 && dropout < 1 else { throw ConfigError("model.dropout must be in [0, 1), got \(dropout)") }
-        guard filters.allSatisfy({ $0 > 0 }) else { throw ConfigError("model.filters must be positive, got \(filters)") }
-        guard dense > 0 else { throw ConfigError("model.dense must be positive, got \(dense)") }
-        if kind == .cnn && filters.count != 2 { throw ConfigError("model.filters of a cnn has two entries, got \(filters)") }
-        if kind == .resnet && filters.isEmpty { throw ConfigError("model.filters of a resnet needs at least one entry") }
+        let issues = ConfigIssues()
+        validate(issues)
+        try issues.throwIfAny()
+    }
+
+    /// The section in the dialect it is read in.
+    public var document: JSONValue {
+        .object([("type", .string(kind.rawValue)), ("hidden", .array(hidden.map { .number(Double($0)) })),
+                 ("activation", .string(activation.rawValue)), ("dropout", .number(Double(dropout))),
+                 ("batch_norm", .bool(batchNorm)), ("filters", .array(filters.map { .number(Double($0)) })),
+                 ("dense", .number(Double(dense)))])
     }
 
     /// The network for samples of `sampleShape` and `classes` outputs, and the per-sample
@@ -88,11 +101,11 @@ public struct ModelSpec: Codable, Equatable, Sendable {
         case 1:
             let side = Int(Double(s[0]).squareRoot().rounded())
             guard side * side == s[0] else {
-                throw ConfigError("a convolutional model needs image samples; \(s[0]) features are not a square image")
+                throw ConfigError(at: "model.type", "a convolutional model needs image samples; \(s[0]) features are not a square image")
             }
             return [1, side, side]
         default:
-            throw ConfigError("a convolutional model needs samples shaped [C, H, W], got \(s)")
+            throw ConfigError(at: "model.type", "a convolutional model needs samples shaped [C, H, W], got \(s)")
         }
     }
 }

@@ -1,9 +1,10 @@
+import CohortFiles
 import CohortTensor
 
 /// The update rule and its learning-rate schedule, in epochs.
-public struct OptimizerSpec: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable { case sgd, adam, adamw }
-    public enum Schedule: String, Codable, Sendable, CaseIterable { case constant, step, cosine }
+public struct OptimizerSpec: Equatable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case sgd, adam, adamw }
+    public enum Schedule: String, Sendable, CaseIterable { case constant, step, cosine }
 
     public var kind = Kind.sgd
     public var learningRate: Float = 0.05
@@ -23,46 +24,57 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
 
     public init() {}
 
-    static let keys: Set<String> = ["kind", "learningRate", "momentum", "nesterov", "weightDecay", "beta1", "beta2",
-                                    "schedule", "warmupEpochs", "stepEpochs", "gamma", "minimumRate"]
+    /// Reads the `optimizer:` section (`type`, `learning_rate`, `momentum`, `nesterov`,
+    /// `weight_decay`, `beta1`, `beta2`, `schedule`, `warmup_epochs`, `step_epochs`,
+    /// `gamma`, `minimum_rate`); keys not given keep their value in `defaults`.
+    public init(_ s: ConfigSection, defaults: OptimizerSpec = OptimizerSpec()) {
+        self = defaults
+        func float(_ key: String, _ value: Float, min: Double? = nil, above: Double? = nil, below: Double? = nil) -> Float {
+            Float(s.double(key, default: Double(value), min: min, max: 1e6, above: above, below: below))
+        }
+        kind = s.choice("type", kind)
+        schedule = s.choice("schedule", schedule)
+        learningRate = float("learning_rate", learningRate, above: 0)
+        momentum = float("momentum", momentum, min: 0, below: 1)
+        nesterov = s.bool("nesterov", default: nesterov)
+        weightDecay = float("weight_decay", weightDecay, min: 0)
+        beta1 = float("beta1", beta1, min: 0, below: 1)
+        beta2 = float("beta2", beta2, min: 0, below: 1)
+        warmupEpochs = float("warmup_epochs", warmupEpochs, min: 0)
+        stepEpochs = s.int("step_epochs", default: stepEpochs, min: 1, max: TrainingConfig.maximumEpochs)
+        gamma = float("gamma", gamma, above: 0)
+        minimumRate = float("minimum_rate", minimumRate, min: 0)
+        s.finish()
+    }
 
-    init(_ r: ConfigReader) throws {
-        try r.rejectUnknown(Self.keys)
-        if let k = try r.string("kind") {
-            guard let kind = Kind(rawValue: k) else {
-                throw ConfigError("\(r.name("kind")) must be one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(k)'")
-            }
-            self.kind = kind
-        }
-        if let s = try r.string("schedule") {
-            guard let schedule = Schedule(rawValue: s) else {
-                throw ConfigError("\(r.name("schedule")) must be one of \(Schedule.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
-            }
-            self.schedule = schedule
-        }
-        learningRate = try r.float("learningRate") ?? learningRate
-        momentum = try r.float("momentum") ?? momentum
-        nesterov = try r.bool("nesterov") ?? nesterov
-        weightDecay = try r.float("weightDecay") ?? weightDecay
-        beta1 = try r.float("beta1") ?? beta1
-        beta2 = try r.float("beta2") ?? beta2
-        warmupEpochs = try r.float("warmupEpochs") ?? warmupEpochs
-        stepEpochs = try r.int("stepEpochs") ?? stepEpochs
-        gamma = try r.float("gamma") ?? gamma
-        minimumRate = try r.float("minimumRate") ?? minimumRate
+    /// Records every inconsistency (after flags changed the values read).
+    func validate(_ issues: ConfigIssues) {
+        func check(_ ok: Bool, _ key: String, _ message: String) { if !ok { issues.add("optimizer.\(key)", message) } }
+        check(learningRate > 0 && learningRate.isFinite, "learning_rate", "must be positive, got \(learningRate)")
+        check(momentum >= 0 && momentum < 1, "momentum", "must be in [0, 1), got \(momentum)")
+        check(weightDecay >= 0 && weightDecay.isFinite, "weight_decay", "must be non-negative, got \(weightDecay)")
+        check((0 ..< 1).contains(beta1), "beta1", "must be in [0, 1), got \(beta1)")
+        check((0 ..< 1).contains(beta2), "beta2", "must be in [0, 1), got \(beta2)")
+        check(!nesterov || momentum > 0, "nesterov", "needs momentum > 0")
+        check(warmupEpochs >= 0 && warmupEpochs <= 1e6, "warmup_epochs", "must be between 0 and 1000000, got \(warmupEpochs)")
+        check((1 ... TrainingConfig.maximumEpochs).contains(stepEpochs), "step_epochs", "must be between 1 and \(TrainingConfig.maximumEpochs), got \(stepEpochs)")
+        check(gamma > 0 && gamma.isFinite, "gamma", "must be positive, got \(gamma)")
+        check(minimumRate >= 0 && minimumRate.isFinite, "minimum_rate", "must be non-negative, got \(minimumRate)")
     }
 
     public func validate() throws {
-        guard learningRate > 0 else { throw ConfigError("optimizer.learningRate must be positive, got \(learningRate)") }
-        guard momentum >= 0 && momentum < 1 else { throw ConfigError("optimizer.momentum must be in [0, 1), got \(momentum)") }
-        guard weightDecay >= 0 else { throw ConfigError("optimizer.weightDecay must be non-negative, got \(weightDecay)") }
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2) else {
-            throw ConfigError("optimizer.beta1 and beta2 must be in [0, 1), got \(beta1) and \(beta2)")
-        }
-        guard !nesterov || momentum > 0 else { throw ConfigError("optimizer.nesterov needs momentum > 0") }
-        guard warmupEpochs >= 0, stepEpochs > 0, gamma > 0, minimumRate >= 0 else {
-            throw ConfigError("optimizer: warmupEpochs >= 0, stepEpochs > 0, gamma > 0 and minimumRate >= 0 are required")
-        }
+        let issues = ConfigIssues()
+        validate(issues)
+        try issues.throwIfAny()
+    }
+
+    /// The section in the dialect it is read in.
+    public var document: JSONValue {
+        func n(_ x: Float) -> JSONValue { .number(Double(x)) }
+        return .object([("type", .string(kind.rawValue)), ("learning_rate", n(learningRate)), ("momentum", n(momentum)),
+                        ("nesterov", .bool(nesterov)), ("weight_decay", n(weightDecay)), ("beta1", n(beta1)), ("beta2", n(beta2)),
+                        ("schedule", .string(schedule.rawValue)), ("warmup_epochs", n(warmupEpochs)),
+                        ("step_epochs", .number(Double(stepEpochs))), ("gamma", n(gamma)), ("minimum_rate", n(minimumRate))])
     }
 
     /// The schedule in optimizer steps.
@@ -90,7 +102,7 @@ public struct OptimizerSpec: Codable, Equatable, Sendable {
                                 weightDecay: weightDecay, decoupled: kind == .adamw)
             }
         } catch let e as OptimizerError {
-            throw ConfigError("optimizer: \(e.description)")
+            throw ConfigError(at: "optimizer", e.description)
         }
     }
 }

@@ -1,22 +1,21 @@
-import CohortCluster
+import CohortFiles
 import Foundation
-import Yams
 
 /// Everything that defines one training run: model, data, optimizer, schedule, seed.
 ///
-/// Read from a YAML or JSON file (`TrainingConfig.load(path:)`), then adjusted by
-/// command-line flags. Unknown keys and wrong types are errors that name the file and
-/// the key, so a typo never silently falls back to a default.
+/// Read from a YAML or JSON file (`TrainingConfig.load(path:)`) in the dialect every
+/// command shares, then adjusted by command-line flags of the same names. Every
+/// problem (unknown key, wrong type, out of range) is reported at once with its place.
 ///
 /// ```yaml
 /// dataset: fashion-mnist
-/// model: { kind: cnn, filters: [16, 32], dense: 128 }
-/// optimizer: { kind: sgd, learningRate: 0.05, momentum: 0.9, schedule: cosine }
+/// model: { type: cnn, filters: [16, 32], dense: 128 }
+/// optimizer: { type: sgd, learning_rate: 0.05, momentum: 0.9, schedule: cosine }
 /// epochs: 3
-/// batchSize: 64
+/// batch_size: 64
 /// seed: 1
 /// ```
-public struct TrainingConfig: Codable, Equatable, Sendable {
+public struct TrainingConfig: Equatable, Sendable {
     public var dataset = "digits"
     /// Directory of the IDX files (or base of a relative CSV path).
     public var dataDirectory: String?
@@ -30,112 +29,61 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// Checks ranges; the message names the key.
+    /// Upper bounds that keep every product and allocation derived from the config
+    /// far from overflow.
+    static let maximumEpochs = 1_000_000
+    static let maximumBatch = 1 << 24
+
+    /// Checks ranges (after flags changed the values read); throws every problem.
     public func validate() throws {
-        guard epochs > 0 else { throw ConfigError("epochs must be positive, got \(epochs)") }
-        guard batchSize > 0 else { throw ConfigError("batchSize must be positive, got \(batchSize)") }
-        guard threads > 0 else { throw ConfigError("threads must be positive, got \(threads)") }
-        try model.validate()
-        try optimizer.validate()
+        let issues = ConfigIssues()
+        if !(1 ... Self.maximumEpochs).contains(epochs) { issues.add("epochs", "must be between 1 and \(Self.maximumEpochs), got \(epochs)") }
+        if !(1 ... Self.maximumBatch).contains(batchSize) { issues.add("batch_size", "must be between 1 and \(Self.maximumBatch), got \(batchSize)") }
+        if !(1 ... 1024).contains(threads) { issues.add("threads", "must be between 1 and 1024, got \(threads)") }
+        model.validate(issues)
+        optimizer.validate(issues)
+        try issues.throwIfAny()
     }
 
     // MARK: Reading files
 
-    static let keys: Set<String> = ["dataset", "dataDirectory", "model", "optimizer", "epochs", "batchSize", "seed", "threads"]
-
     /// Reads a YAML (or JSON) config file.
     public static func load(path: String) throws -> TrainingConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError("config \(path): cannot read the file")
-        }
-        do {
-            return try parse(text)
-        } catch let e as ConfigError {
-            throw ConfigError("config \(path): \(e.message)")
-        }
+        try read(ConfigDocument.load(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Parses YAML or JSON text.
     public static func parse(_ text: String) throws -> TrainingConfig {
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch { throw ConfigError("not valid YAML or JSON (\(error))") }
-        guard let map = root as? [String: Any] else { throw ConfigError("the top level must be a mapping of keys to values") }
-        let r = ConfigReader(map, path: "")
-        try r.rejectUnknown(keys)
+        try read(ConfigDocument.parse(text))
+    }
+
+    /// Reads a parsed document; every problem is thrown at once.
+    public static func read(_ document: JSONValue) throws -> TrainingConfig {
+        let issues = ConfigIssues()
         var c = TrainingConfig()
-        c.dataset = try r.string("dataset") ?? c.dataset
-        c.dataDirectory = try r.string("dataDirectory")
-        c.epochs = try r.int("epochs") ?? c.epochs
-        c.batchSize = try r.int("batchSize") ?? c.batchSize
-        if let s = try r.int("seed") {
-            guard s >= 0 else { throw ConfigError("seed must be non-negative, got \(s)") }
-            c.seed = UInt64(s)
+        if let root = ConfigSection(document, path: "", issues: issues, required: true) {
+            c.dataset = root.string("dataset", default: c.dataset)
+            c.dataDirectory = root.string("data_dir")
+            c.epochs = root.int("epochs", default: c.epochs, min: 1, max: maximumEpochs)
+            c.batchSize = root.int("batch_size", default: c.batchSize, min: 1, max: maximumBatch)
+            c.seed = UInt64(root.int("seed", default: Int(c.seed), min: 0))
+            c.threads = root.int("threads", default: c.threads, min: 1, max: 1024)
+            if let m = root.section("model") { c.model = ModelSpec(m) }
+            if let o = root.section("optimizer") { c.optimizer = OptimizerSpec(o) }
+            root.finish()
         }
-        c.threads = try r.int("threads") ?? c.threads
-        if let m = try r.map("model") { c.model = try ModelSpec(m) }
-        if let o = try r.map("optimizer") { c.optimizer = try OptimizerSpec(o) }
+        try issues.throwIfAny()
         try c.validate()
         return c
     }
-}
 
-/// A config that cannot be used; one readable line. Every rank reads the same config,
-/// so every rank raises the same error and it is reported once.
-public struct ConfigError: UniformError, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// Typed access to a YAML mapping with errors that name the key path.
-struct ConfigReader {
-    let map: [String: Any]
-    let path: String
-
-    init(_ map: [String: Any], path: String) { self.map = map; self.path = path }
-
-    func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
-
-    func rejectUnknown(_ allowed: Set<String>) throws {
-        if let bad = map.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ConfigError("unknown key '\(name(bad))' (known: \(allowed.sorted().joined(separator: ", ")))")
-        }
-    }
-
-    func string(_ key: String) throws -> String? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let s = v as? String { return s }
-        throw ConfigError("\(name(key)) must be a string")
-    }
-
-    func int(_ key: String) throws -> Int? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let i = v as? Int { return i }
-        throw ConfigError("\(name(key)) must be a whole number")
-    }
-
-    func float(_ key: String) throws -> Float? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let d = v as? Double { return Float(d) }
-        if let i = v as? Int { return Float(i) }
-        throw ConfigError("\(name(key)) must be a number")
-    }
-
-    func bool(_ key: String) throws -> Bool? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let b = v as? Bool { return b }
-        throw ConfigError("\(name(key)) must be true or false")
-    }
-
-    func ints(_ key: String) throws -> [Int]? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let a = v as? [Any], let ints = a.map({ $0 as? Int }) as? [Int] { return ints }
-        throw ConfigError("\(name(key)) must be a list of whole numbers")
-    }
-
-    func map(_ key: String) throws -> ConfigReader? {
-        guard let v = map[key], !(v is NSNull) else { return nil }
-        if let m = v as? [String: Any] { return ConfigReader(m, path: name(key)) }
-        throw ConfigError("\(name(key)) must be a mapping")
+    /// The config in the same dialect it is read in, keys in a fixed order, so that a
+    /// checkpoint's copy of it is byte-identical across runs and can be read back.
+    public var document: JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("dataset", .string(dataset))]
+        if let dataDirectory { members.append(("data_dir", .string(dataDirectory))) }
+        members += [("model", model.document), ("optimizer", optimizer.document), ("epochs", .number(Double(epochs))),
+                    ("batch_size", .number(Double(batchSize))), ("seed", .number(Double(seed))), ("threads", .number(Double(threads)))]
+        return .object(members)
     }
 }

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortData
 import CohortTensor
@@ -86,7 +87,7 @@ public enum TrainingRun {
                 if let out = options.checkpointOut {
                     let cp = Checkpoint(model: model, optimizer: optimizer, step: optimizer.stepCount,
                                         metadata: ["epoch": String(epoch + 1), "dataset": config.dataset, "seed": String(config.seed),
-                                                   "config": String(decoding: try JSONEncoder().encode(config), as: UTF8.self)])
+                                                   "config": config.document.description])
                     try cp.write(to: URL(fileURLWithPath: out))
                 }
             }
@@ -132,12 +133,12 @@ public enum TrainingRun {
             if let resume = options.resumeFrom {
                 let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: resume))
                 guard checkpoint.metadata["dataset"] == config.dataset else {
-                    throw ConfigError("checkpoint \(resume): was trained on '\(checkpoint.metadata["dataset"] ?? "?")', not '\(config.dataset)'")
+                    throw ConfigError(at: resume, "this checkpoint was trained on '\(checkpoint.metadata["dataset"] ?? "?")', not '\(config.dataset)'")
                 }
                 try checkpoint.restore(into: model, optimizer: optimizer)
                 firstEpoch = Int(checkpoint.metadata["epoch"] ?? "") ?? 0
                 guard firstEpoch <= config.epochs else {
-                    throw ConfigError("checkpoint \(resume): already trained \(firstEpoch) epochs, more than the \(config.epochs) configured")
+                    throw ConfigError(at: resume, "this checkpoint already trained \(firstEpoch) epochs, more than the \(config.epochs) configured")
                 }
             }
             return Setup(train: train, test: test, model: model, optimizer: optimizer, trainer: trainer,
@@ -145,7 +146,7 @@ public enum TrainingRun {
         } catch let e as ConfigError {
             throw e
         } catch {
-            throw ConfigError("\(error)")
+            throw TrainingInputError("\(error)")
         }
     }
 }

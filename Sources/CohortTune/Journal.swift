@@ -1,56 +1,17 @@
+import CohortFiles
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Appends events to `events.jsonl`, one JSON object per line, each on disk before
-/// the decision it records is acted on: a run killed at any moment leaves a journal
-/// that says exactly what was decided.
-public final class JournalWriter {
-    public let url: URL
-    private let handle: FileHandle
-    /// When true (the default) every event is fsync'ed; when false it is only written
-    /// (it survives the process being killed, not the machine crashing).
-    public let syncEachEvent: Bool
-
-    /// Opens `url` for appending, creating it if needed; `truncatingTo` first cuts a
-    /// torn last line left by a killed run.
-    public init(url: URL, syncEachEvent: Bool = true, truncatingTo length: UInt64? = nil) throws {
-        self.url = url
-        self.syncEachEvent = syncEachEvent
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw JournalError.io("cannot create \(url.path)")
-            }
-        }
-        do {
-            handle = try FileHandle(forWritingTo: url)
-            if let length { try handle.truncate(atOffset: length) }
-            try handle.seekToEnd()
-        } catch {
-            throw JournalError.io("cannot open \(url.path) for writing: \(error.localizedDescription)")
-        }
-    }
-
-    deinit { try? handle.close() }
-
-    public func append(_ event: JournalEvent) throws {
-        do {
-            try handle.write(contentsOf: Data(event.line.utf8))
-            if syncEachEvent { try handle.synchronize() }
-        } catch {
-            throw JournalError.io("cannot write to \(url.path): \(error.localizedDescription)")
-        }
-    }
-}
 
 /// Where a journal's events go: a file in a run, memory in tests and simulations.
 public protocol JournalSink: AnyObject {
     func append(_ event: JournalEvent) throws
 }
 
-extension JournalWriter: JournalSink {}
+/// The run's journal file: each event on disk before the decision it records is
+/// acted on (with `.synced` durability), so a run killed at any moment leaves a
+/// journal that says exactly what was decided.
+extension JournalWriter: JournalSink {
+    public func append(_ event: JournalEvent) throws { try append(bytes: Data(event.line.utf8)) }
+}
 
 /// Keeps events in memory.
 public final class MemoryJournal: JournalSink {
@@ -88,42 +49,5 @@ public struct JournalContents {
             }
         }
         return JournalContents(events: events, validLength: UInt64(contents.validLength), droppedTornLine: contents.droppedTornLine)
-    }
-}
-
-/// Writes events to `events.jsonl` in large chunks, for simulated runs: nothing acts
-/// on a simulated decision, so there is nothing to make durable before the next
-/// one, and tens of thousands of events cost one write per megabyte.
-public final class BufferedJournalWriter: JournalSink {
-    public let url: URL
-    private let handle: FileHandle
-    private var buffer = Data()
-    private let chunk = 1 << 20
-
-    /// Creates (or empties) the journal at `url`.
-    public init(url: URL) throws {
-        self.url = url
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw JournalError.io("cannot create \(url.path)")
-        }
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw JournalError.io("cannot open \(url.path) for writing: \(error.localizedDescription)")
-        }
-    }
-
-    deinit { try? flush(); try? handle.close() }
-
-    public func append(_ event: JournalEvent) throws {
-        buffer.append(contentsOf: event.line.utf8)
-        if buffer.count >= chunk { try flush() }
-    }
-
-    /// Writes what is buffered.
-    public func flush() throws {
-        guard !buffer.isEmpty else { return }
-        do { try handle.write(contentsOf: buffer) } catch {
-            throw JournalError.io("cannot write to \(url.path): \(error.localizedDescription)")
-        }
-        buffer.removeAll(keepingCapacity: true)
     }
 }

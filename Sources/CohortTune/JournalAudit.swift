@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 
 /// Checks a journal against the rules of successive halving, independently of the

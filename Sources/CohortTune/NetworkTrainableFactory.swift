@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortData
 import CohortTensor
 import CohortTrain
@@ -38,22 +39,19 @@ public struct NetworkTrainableFactory: TrainableFactory {
     public let threads: Int
     public let data: TuningData
 
-    public init(kind: ModelSpec.Kind, section: TrainableSection, context: TrainableContext) throws {
-        var s = section
+    public init(kind: ModelSpec.Kind, section s: ConfigSection, context: TrainableContext) throws {
         self.kind = kind
         self.context = context
-        let datasetName = s.string("dataset", default: nil) ?? ""
-        let directory = s.value("data_dir") == nil ? nil : s.string("data_dir", default: "")
-        let unitName = s.string("resource", default: ResourceUnit.epochs.rawValue, allowed: ResourceUnit.allCases.map(\.rawValue))!
+        let datasetName = s.requiredString("dataset") ?? ""
+        let directory = s.string("data_dir")
         let defaultObjective: Objective = context.mode == .max ? .accuracy : .loss
-        let objectiveName = s.string("metric", default: defaultObjective.rawValue, allowed: Objective.allCases.map(\.rawValue))!
         let fraction = s.double("validation_fraction", default: 0.1, min: 0.01, max: 0.5)
-        let scheduleName = s.string("schedule", default: OptimizerSpec.Schedule.constant.rawValue, allowed: ["constant", "cosine"])!
-        threads = s.int("threads", default: 1, min: 1)
+        let scheduleName = s.string("schedule", default: OptimizerSpec.Schedule.constant.rawValue, allowed: ["constant", "cosine"])
+        threads = s.int("threads", default: 1, min: 1, max: 1024)
         dataset = datasetName
         dataDirectory = directory
-        unit = ResourceUnit(rawValue: unitName) ?? .epochs
-        objective = Objective(rawValue: objectiveName) ?? defaultObjective
+        unit = s.choice("resource", ResourceUnit.epochs)
+        objective = s.choice("metric", defaultObjective)
         validationFraction = fraction
         schedule = OptimizerSpec.Schedule(rawValue: scheduleName) ?? .constant
 
@@ -61,8 +59,9 @@ public struct NetworkTrainableFactory: TrainableFactory {
         if context.mode != wanted {
             s.issue("metric", "validation \(objective.rawValue) is \(wanted == .max ? "maximised" : "minimised"): set mode: \(wanted.rawValue) (the config says mode: \(context.mode.rawValue))")
         }
-        var issues = NetworkHyperparameters.issues(in: context.space, kind: kind)
-        do { try s.finish() } catch let e as ConfigError { issues = e.issues + issues }
+        s.finish(also: ["type"])
+        let issues = s.issues
+        NetworkHyperparameters.issues(in: context.space, kind: kind).forEach(issues.add)
 
         var loaded: TuningData?
         if issues.isEmpty {
@@ -73,10 +72,10 @@ public struct NetworkTrainableFactory: TrainableFactory {
                 _ = try NetworkHyperparameters().modelSpec(kind: kind).build(sampleShape: d.train.sampleShape, classes: d.train.classCount)
                 loaded = d
             } catch {
-                issues.append(ConfigIssue(path: "trainable.dataset", message: "\(error)"))
+                issues.add("trainable.dataset", "\(error)")
             }
         }
-        guard issues.isEmpty, let loaded else { throw ConfigError(issues) }
+        guard issues.isEmpty, let loaded else { throw ConfigError(issues.list) }
         data = loaded
     }
 

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 
 /// Simulated cluster conditions a comparison runs under.

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 import CohortCluster
 
@@ -23,12 +24,6 @@ public struct SimulationOptions: Equatable, Sendable {
     }
 }
 
-extension RunDirectory {
-    /// `simulation.json`: present only in runs made on a simulated cluster, whose
-    /// journal times are virtual seconds.
-    public var simulationURL: URL { url.appendingPathComponent("simulation.json") }
-}
-
 extension TuneRunner {
     /// Runs a search on a simulated cluster and writes a run directory a real run
     /// would have written (config copy, journal with virtual times, best.json), plus
@@ -50,7 +45,7 @@ extension TuneRunner {
             let spec = simulation.cluster(for: config)
             try spec.validate()
             let run = RunDirectory(URL(fileURLWithPath: options.out ?? "runs/\(config.name)"))
-            if run.isNonEmpty { throw TuneError.runDirectoryExists(run.url.path) }
+            try run.requireFresh()
             prepared = (config, factory, run, spec)
         } catch {
             throw TuneInputError("\(error)")
@@ -58,8 +53,8 @@ extension TuneRunner {
         let (config, factory, run, spec) = prepared
 
         try run.create(configText: config.sourceText)
-        try Data((spec.json.pretty() + "\n").utf8).write(to: run.simulationURL, options: .atomic)
-        let journal = try BufferedJournalWriter(url: run.journalURL)
+        try AtomicFile.write(spec.json, to: run.simulationURL)
+        let journal = try JournalWriter(url: run.journalURL, durability: .buffered, replacing: true)
         try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
                                       workers: spec.workers, time: 0)))
         let started = Date()

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 
 /// The table printed at the end of a run: top trials per rung, the best

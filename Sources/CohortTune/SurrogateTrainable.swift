@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 import CohortTensor
 
@@ -127,8 +128,7 @@ public struct SurrogateTrainableFactory: TrainableFactory {
     public var timeSpread: Double
     public var writesCheckpoints: Bool
 
-    public init(section: TrainableSection, context: TrainableContext) throws {
-        var s = section
+    public init(section s: ConfigSection, context: TrainableContext) throws {
         self.context = context
         secondsPerUnit = s.double("seconds_per_unit", default: 0, min: 0)
         noise = s.double("noise", default: 0.02, min: 0)
@@ -139,7 +139,6 @@ public struct SurrogateTrainableFactory: TrainableFactory {
         timeSpread = s.double("time_spread", default: 0, min: 0)
         writesCheckpoints = s.bool("checkpoints", default: true)
         if start <= floor { s.issue("start", "must be above floor (\(floor)), got \(start)") }
-        try s.finish()
     }
 
     /// The curve of a configuration.

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 
 /// A model a search can train: what users implement to tune their own code.
@@ -60,7 +61,9 @@ public struct TrainableContext: Sendable {
 /// The trainable types a config may name, each with a builder that validates its
 /// section (collecting every problem) and returns a factory.
 public struct TrainableCatalog: Sendable {
-    public typealias Builder = @Sendable (_ section: TrainableSection, _ context: TrainableContext) throws -> any TrainableFactory
+    /// Reads the `trainable:` section (recording its problems in the section's issues,
+    /// or throwing) and returns the factory.
+    public typealias Builder = @Sendable (_ section: ConfigSection, _ context: TrainableContext) throws -> any TrainableFactory
 
     public private(set) var builders: [(name: String, build: Builder)] = []
 
@@ -75,78 +78,26 @@ public struct TrainableCatalog: Sendable {
 
     public func builder(named name: String) -> Builder? { builders.first { $0.name == name }?.build }
 
+    /// The factory the `trainable:` section `section` describes (its `type` names the
+    /// builder); throws every problem of the section at once.
+    public func makeFactory(_ section: JSONValue, context: TrainableContext) throws -> any TrainableFactory {
+        let issues = ConfigIssues()
+        guard let s = ConfigSection(section, path: "trainable", issues: issues, required: true) else { throw ConfigError(issues.list) }
+        guard let type = s.requiredString("type", hint: "one of \(names.joined(separator: ", "))") else { throw ConfigError(issues.list) }
+        guard let build = builder(named: type) else {
+            throw ConfigError(at: "trainable.type", "unknown trainable '\(type)' (expected one of \(names.joined(separator: ", ")))")
+        }
+        let factory = try build(s, context)
+        s.finish()
+        try issues.throwIfAny()
+        return factory
+    }
+
     /// The built-in trainables.
     public static var standard: TrainableCatalog {
         var c = TrainableCatalog()
         c.register("surrogate") { section, context in try SurrogateTrainableFactory(section: section, context: context) }
         c.registerNetworks()
         return c
-    }
-}
-
-/// A trainable's config section with typed, path-aware readers: each reader records
-/// a problem and returns the default, so a builder reports every issue at once by
-/// calling ``finish()`` at the end.
-public struct TrainableSection: Sendable {
-    public let fields: [(key: String, value: JSONValue)]
-    public let path: String
-    public private(set) var issues: [ConfigIssue] = []
-    private var read: Set<String> = ["type"]
-
-    public init(fields: [(key: String, value: JSONValue)], path: String = "trainable") {
-        self.fields = fields
-        self.path = path
-    }
-
-    public func value(_ key: String) -> JSONValue? { fields.first { $0.key == key }?.value }
-
-    public mutating func double(_ key: String, default fallback: Double, min: Double? = nil, max: Double? = nil) -> Double {
-        read.insert(key)
-        guard let v = value(key) else { return fallback }
-        guard let d = v.doubleValue, d.isFinite else { issue(key, "must be a number, got \(v.kindName)"); return fallback }
-        if let min, d < min { issue(key, "must be at least \(min), got \(d)"); return fallback }
-        if let max, d > max { issue(key, "must be at most \(max), got \(d)"); return fallback }
-        return d
-    }
-
-    public mutating func int(_ key: String, default fallback: Int, min: Int? = nil) -> Int {
-        read.insert(key)
-        guard let v = value(key) else { return fallback }
-        guard let i = v.intValue else { issue(key, "must be an integer, got \(v.kindName)"); return fallback }
-        if let min, i < min { issue(key, "must be at least \(min), got \(i)"); return fallback }
-        return i
-    }
-
-    public mutating func bool(_ key: String, default fallback: Bool) -> Bool {
-        read.insert(key)
-        guard let v = value(key) else { return fallback }
-        guard let b = v.boolValue else { issue(key, "must be true or false, got \(v.kindName)"); return fallback }
-        return b
-    }
-
-    public mutating func string(_ key: String, default fallback: String?, allowed: [String]? = nil) -> String? {
-        read.insert(key)
-        guard let v = value(key) else {
-            if fallback == nil { issue(key, "is missing") }
-            return fallback
-        }
-        guard let s = v.stringValue else { issue(key, "must be a name, got \(v.kindName)"); return fallback }
-        if let allowed, !allowed.contains(s) {
-            issue(key, "unknown value '\(s)' (expected one of \(allowed.joined(separator: ", ")))")
-            return fallback
-        }
-        return s
-    }
-
-    public mutating func issue(_ key: String, _ message: String) {
-        issues.append(ConfigIssue(path: "\(path).\(key)", message: message))
-    }
-
-    /// Throws every problem found, including keys no reader asked for.
-    public mutating func finish() throws {
-        for (k, _) in fields where !read.contains(k) {
-            issues.append(ConfigIssue(path: "\(path).\(k)", message: "is not a setting of this trainable"))
-        }
-        if !issues.isEmpty { throw ConfigError(issues) }
     }
 }

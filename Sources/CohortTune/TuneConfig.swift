@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 
 /// The search policies a config may name.
@@ -108,7 +109,8 @@ public struct TuneConfig: Sendable {
     public var scheduler: SchedulerSpec
     public var jobTimeout: Double?
     public var trainableType: String
-    public var trainable: TrainableSection
+    /// The `trainable:` section, read by the trainable type's builder.
+    public var trainable: JSONValue
     public var space: SearchSpace
     /// The text the config was read from (copied into the run directory).
     public var sourceText: String
@@ -133,21 +135,13 @@ public struct TuneConfig: Sendable {
 
     /// Builds the trainable factory through `catalog`.
     public func makeTrainableFactory(catalog: TrainableCatalog = .standard) throws -> any TrainableFactory {
-        guard let build = catalog.builder(named: trainableType) else {
-            throw ConfigError([ConfigIssue(path: "trainable.type", message: "unknown trainable '\(trainableType)' (expected one of \(catalog.names.joined(separator: ", ")))")])
-        }
-        return try build(trainable, trainableContext)
+        try catalog.makeFactory(trainable, context: trainableContext)
     }
 
     // MARK: Loading
 
     public static func load(contentsOf url: URL, catalog: TrainableCatalog = .standard) throws -> TuneConfig {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ConfigError([ConfigIssue(path: url.path, message: "cannot be read (no such file, or no permission)")])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError([ConfigIssue(path: url.path, message: "is not UTF-8 text")])
-        }
+        let text = try ConfigDocument.text(contentsOf: url)
         return try parse(text, source: url.lastPathComponent, defaultName: url.deletingPathExtension().lastPathComponent, catalog: catalog)
     }
 
@@ -155,151 +149,71 @@ public struct TuneConfig: Sendable {
     /// The trainable section is checked by building its factory once.
     public static func parse(_ text: String, source: String = "config", defaultName: String = "tune",
                              catalog: TrainableCatalog = .standard) throws -> TuneConfig {
-        let doc = try ConfigDocument.parse(text, source: source)
-        guard let top = doc.objectMembers else {
-            throw ConfigError([ConfigIssue(path: source, message: "must be a mapping of settings, got \(doc.kindName)")])
+        let issues = ConfigIssues()
+        guard let top = ConfigSection(try ConfigDocument.parse(text, source: source), path: "", issues: issues, required: true) else {
+            throw ConfigError(issues.list)
         }
-        var issues: [ConfigIssue] = []
-        func field(_ k: String) -> JSONValue? { top.first { $0.key == k }?.value }
-        let known = ["name", "seed", "metric", "mode", "scheduler", "farm", "trainable", "space"]
-        for (k, _) in top where !known.contains(k) {
-            issues.append(ConfigIssue(path: k, message: "is not a setting (settings: \(known.joined(separator: ", ")))"))
-        }
+        let name = top.string("name", default: defaultName)
+        if name.isEmpty || name.contains("/") || name == "." || name == ".." { top.issue("name", "must be a non-empty name without '/'") }
+        let seed = UInt64(top.int("seed", default: 0, min: 0))
+        let metric = top.string("metric", default: "metric")
+        if metric.isEmpty { top.issue("metric", "must be the metric's name") }
+        let mode = top.choice("mode", MetricMode.min)
 
-        // name, seed, metric, mode
-        var name = defaultName
-        if let v = field("name") {
-            if let s = v.stringValue, !s.isEmpty, !s.contains("/"), s != ".", s != ".." { name = s }
-            else { issues.append(ConfigIssue(path: "name", message: "must be a non-empty name without '/'")) }
-        }
-        var seed: UInt64 = 0
-        if let v = field("seed") {
-            if let i = v.intValue, i >= 0 { seed = UInt64(i) }
-            else { issues.append(ConfigIssue(path: "seed", message: "must be a non-negative integer, got \(v)")) }
-        }
-        var metric = "metric"
-        if let v = field("metric") {
-            if let s = v.stringValue, !s.isEmpty { metric = s }
-            else { issues.append(ConfigIssue(path: "metric", message: "must be the metric's name")) }
-        }
-        var mode = MetricMode.min
-        if let v = field("mode") {
-            if let s = v.stringValue, let m = MetricMode(rawValue: s) { mode = m }
-            else { issues.append(ConfigIssue(path: "mode", message: "must be min or max, got \(v)")) }
-        }
-
-        // space
         var space: SearchSpace?
-        if let v = field("space") {
-            do { space = try SearchSpace(json: v) } catch let e as ConfigError { issues += e.issues }
+        if let v = top.value("space") {
+            top.check { space = try SearchSpace(json: v) }
         } else {
-            issues.append(ConfigIssue(path: "space", message: "is missing: define the hyperparameters to search"))
+            top.issue("space", "is missing: define the hyperparameters to search")
         }
-
-        // scheduler
-        let scheduler = parseScheduler(field("scheduler"), gridSize: space?.gridSize ?? 1, issues: &issues)
-
-        // farm
-        var jobTimeout: Double?
-        if let v = field("farm") {
-            if let members = v.objectMembers {
-                for (k, value) in members {
-                    if k == "job_timeout" {
-                        if let d = value.doubleValue, d > 0 { jobTimeout = d }
-                        else { issues.append(ConfigIssue(path: "farm.job_timeout", message: "must be a positive number of seconds")) }
-                    } else {
-                        issues.append(ConfigIssue(path: "farm.\(k)", message: "is not a setting (settings: job_timeout)"))
-                    }
-                }
-            } else { issues.append(ConfigIssue(path: "farm", message: "must be a mapping")) }
+        let scheduler = top.section("scheduler", required: true, hint: "type, eta, min_resource, max_resource, budget")
+            .flatMap { readScheduler($0, gridSize: space?.gridSize ?? 1) }
+        let jobTimeout = top.section("farm").flatMap { farm -> Double? in
+            defer { farm.finish() }
+            return farm.double("job_timeout", above: 0)
         }
-
-        // trainable
-        var trainableType = ""
-        var section = TrainableSection(fields: [])
-        if let v = field("trainable") {
-            if let members = v.objectMembers {
-                section = TrainableSection(fields: members)
-                if let t = v["type"]?.stringValue {
-                    trainableType = t
-                    if catalog.builder(named: t) == nil {
-                        issues.append(ConfigIssue(path: "trainable.type", message: "unknown trainable '\(t)' (expected one of \(catalog.names.joined(separator: ", ")))"))
-                    }
-                } else {
-                    issues.append(ConfigIssue(path: "trainable.type", message: "is missing (one of \(catalog.names.joined(separator: ", ")))"))
-                }
-            } else { issues.append(ConfigIssue(path: "trainable", message: "must be a mapping with a 'type'")) }
-        } else {
-            issues.append(ConfigIssue(path: "trainable", message: "is missing: say what to train (type: \(catalog.names.joined(separator: ", ")))"))
+        let trainable = top.value("trainable")
+        if trainable == nil { top.issue("trainable", "is missing: say what to train (type: \(catalog.names.joined(separator: ", ")))") }
+        if let type = trainable?["type"]?.stringValue, catalog.builder(named: type) == nil {
+            top.issue("trainable.type", "unknown trainable '\(type)' (expected one of \(catalog.names.joined(separator: ", ")))")
         }
+        top.finish()
 
-        guard issues.isEmpty, let space, let scheduler else { throw ConfigError(issues) }
+        guard issues.isEmpty, let space, let scheduler, let trainable else { throw ConfigError(issues.list) }
+        let trainableType = trainable["type"]?.stringValue ?? ""
         let config = TuneConfig(name: name, seed: seed, metric: metric, mode: mode, scheduler: scheduler, jobTimeout: jobTimeout,
-                                trainableType: trainableType, trainable: section, space: space, sourceText: text)
+                                trainableType: trainableType, trainable: trainable, space: space, sourceText: text)
         _ = try config.makeTrainableFactory(catalog: catalog)
         return config
     }
 
-    private static func parseScheduler(_ v: JSONValue?, gridSize: Int, issues: inout [ConfigIssue]) -> SchedulerSpec? {
-        guard let v else {
-            issues.append(ConfigIssue(path: "scheduler", message: "is missing (type, eta, min_resource, max_resource, budget)"))
-            return nil
-        }
-        guard let members = v.objectMembers else {
-            issues.append(ConfigIssue(path: "scheduler", message: "must be a mapping, got \(v.kindName)"))
-            return nil
-        }
-        let before = issues.count
-        func field(_ k: String) -> JSONValue? { members.first { $0.key == k }?.value }
-        let known = ["type", "eta", "min_resource", "max_resource", "early_stopping_rate", "brackets", "max_trials", "time_limit", "target"]
-        for (k, _) in members where !known.contains(k) {
-            issues.append(ConfigIssue(path: "scheduler.\(k)", message: "is not a setting (settings: \(known.joined(separator: ", ")))"))
-        }
-        var kind = SchedulerKind.asha
-        if let t = field("type") {
-            if let s = t.stringValue, let k = SchedulerKind(rawValue: s) { kind = k }
-            else {
-                issues.append(ConfigIssue(path: "scheduler.type", message: "unknown scheduler '\(t.stringValue ?? t.description)' (expected one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
-            }
-        }
-        func int(_ k: String, _ fallback: Int?) -> Int? {
-            guard let x = field(k) else { return fallback }
-            guard let i = x.intValue else { issues.append(ConfigIssue(path: "scheduler.\(k)", message: "must be an integer, got \(x.kindName)")); return nil }
-            return i
-        }
-        func number(_ k: String, _ fallback: Double?) -> Double? {
-            guard let x = field(k) else { return fallback }
-            guard let d = x.doubleValue, d.isFinite else { issues.append(ConfigIssue(path: "scheduler.\(k)", message: "must be a number, got \(x.kindName)")); return nil }
-            return d
-        }
-        let eta = int("eta", 3)
-        let maxResource = number("max_resource", nil)
-        let minResource = number("min_resource", kind == .random ? maxResource : 1)
-        let s = int("early_stopping_rate", 0)
-        let brackets = int("brackets", nil)
-        let maxTrials = int("max_trials", nil)
-        let timeLimit = number("time_limit", nil)
-        let target = number("target", nil)
-        if field("max_resource") == nil { issues.append(ConfigIssue(path: "scheduler.max_resource", message: "is missing (R, the resource of a fully trained configuration)")) }
-        if let eta, eta < 2 { issues.append(ConfigIssue(path: "scheduler.eta", message: "must be at least 2, got \(eta)")) }
-        if let r = minResource, r <= 0 { issues.append(ConfigIssue(path: "scheduler.min_resource", message: "must be positive, got \(r)")) }
-        if let R = maxResource, R <= 0 { issues.append(ConfigIssue(path: "scheduler.max_resource", message: "must be positive, got \(R)")) }
+    private static func readScheduler(_ section: ConfigSection, gridSize: Int) -> SchedulerSpec? {
+        let before = section.issues.count
+        defer { section.finish() }
+        let kind = section.choice("type", SchedulerKind.asha)
+        let eta = section.int("eta", default: 3, min: 2, max: 1000)
+        let maxResource = section.double("max_resource", above: 0)
+        if !section.has("max_resource") { section.issue("max_resource", "is missing (R, the resource of a fully trained configuration)") }
+        let minResource = section.double("min_resource", kind == .random ? maxResource : 1, above: 0)
+        let s = section.int("early_stopping_rate", default: 0)
+        let brackets = section.int("brackets")
+        let maxTrials = section.int("max_trials", min: 1)
+        let timeLimit = section.double("time_limit", above: 0)
+        let target = section.double("target")
         if let r = minResource, let R = maxResource, r > R {
-            issues.append(ConfigIssue(path: "scheduler", message: "min_resource (\(r)) is greater than max_resource (\(R))"))
+            section.issue("min_resource (\(JSONValue.number(r))) is greater than max_resource (\(JSONValue.number(R)))")
         }
-        if let maxTrials, maxTrials < 1 { issues.append(ConfigIssue(path: "scheduler.max_trials", message: "must be at least 1, got \(maxTrials)")) }
-        if let timeLimit, timeLimit <= 0 { issues.append(ConfigIssue(path: "scheduler.time_limit", message: "must be a positive number of seconds, got \(timeLimit)")) }
-        guard issues.count == before, let eta, let r = minResource, let R = maxResource, let s else { return nil }
+        guard section.issues.count == before, let r = minResource, let R = maxResource else { return nil }
 
         let smax = RungLadder.maxRate(minResource: r, maxResource: R, eta: eta)
         if s < 0 || s > smax {
-            issues.append(ConfigIssue(path: "scheduler.early_stopping_rate", message: "must be between 0 and floor(log_\(eta)(\(R)/\(r))) = \(smax), got \(s)"))
+            section.issue("early_stopping_rate", "must be between 0 and floor(log_\(eta)(\(JSONValue.number(R))/\(JSONValue.number(r)))) = \(smax), got \(s)")
         }
         if let brackets {
             if kind != .asyncHyperband {
-                issues.append(ConfigIssue(path: "scheduler.brackets", message: "is a setting of async_hyperband only"))
+                section.issue("brackets", "is a setting of async_hyperband only")
             } else if brackets < 1 || brackets > smax - s + 1 {
-                issues.append(ConfigIssue(path: "scheduler.brackets", message: "must be between 1 and \(Swift.max(1, smax - s + 1)), got \(brackets)"))
+                section.issue("brackets", "must be between 1 and \(Swift.max(1, smax - s + 1)), got \(brackets)")
             }
         }
         var budget = Budget(maxTrials: maxTrials, timeLimit: timeLimit)
@@ -307,10 +221,10 @@ public struct TuneConfig: Sendable {
             if kind == .random && gridSize > 1 {
                 budget.maxTrials = gridSize
             } else {
-                issues.append(ConfigIssue(path: "scheduler", message: "\(kind.rawValue) never ends by itself: set max_trials and/or time_limit"))
+                section.issue("\(kind.rawValue) never ends by itself: set max_trials and/or time_limit")
             }
         }
-        guard issues.count == before else { return nil }
+        guard section.issues.count == before else { return nil }
         return SchedulerSpec(kind: kind, eta: eta, minResource: r, maxResource: R, earlyStoppingRate: s,
                              bracketCount: brackets, budget: budget, target: target)
     }

@@ -1,3 +1,4 @@
+import CohortFiles
 import Foundation
 import CohortCluster
 
@@ -13,6 +14,8 @@ public struct TuneOptions: Sendable {
     public var syncJournal = true
     /// Run on a simulated cluster instead of real workers.
     public var simulation: SimulationOptions?
+
+    var journalDurability: JournalWriter.Durability { syncJournal ? .synced : .written }
 
     public init(configPath: String? = nil, out: String? = nil, resume: Bool = false, workers: Int? = nil,
                 progress: Bool = true, syncJournal: Bool = true, simulation: SimulationOptions? = nil) {
@@ -125,11 +128,7 @@ public enum TuneRunner {
         if options.resume {
             guard let out = options.out else { throw TuneError.io("--resume needs --out DIR, the run directory to continue") }
             let run = RunDirectory(URL(fileURLWithPath: out))
-            guard FileManager.default.fileExists(atPath: run.configURL.path),
-                  FileManager.default.fileExists(atPath: run.journalURL.path) else {
-                throw TuneError.io("cannot resume \(run.url.path): it has no config.yaml and events.jsonl")
-            }
-            let config = try TuneConfig.load(contentsOf: run.configURL, catalog: catalog)
+            let config = try TuneConfig.parse(try run.configTextForResume(), source: run.configURL.path, catalog: catalog)
             if let path = options.configPath {
                 let given = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
                 if given.sourceText != config.sourceText {
@@ -143,7 +142,7 @@ public enum TuneRunner {
         guard let path = options.configPath else { throw TuneError.io("say which search to run with --config FILE (or --resume --out DIR)") }
         let config = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
         let run = RunDirectory(URL(fileURLWithPath: options.out ?? "runs/\(config.name)"))
-        if run.isNonEmpty { throw TuneError.runDirectoryExists(run.url.path) }
+        try run.requireFresh()
         return Prepared(config: config, run: run, replay: nil, journalLength: nil)
     }
 
@@ -162,7 +161,7 @@ public enum TuneRunner {
         var coordinator: FarmCoordinator
         var offset = 0.0
         if let replay = prepared.replay {
-            journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal, truncatingTo: prepared.journalLength)
+            journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability, truncatingTo: prepared.journalLength)
             coordinator = replay.coordinator
             offset = replay.lastTime
             if replay.ended && replay.interrupted.isEmpty {
@@ -172,7 +171,7 @@ public enum TuneRunner {
             log("resuming \(run.url.path) at t=\(String(format: "%.1f", offset)) s: \(coordinator.results) results kept, \(replay.interrupted.count) interrupted jobs to run again")
         } else {
             try run.create(configText: config.sourceText)
-            journal = try JournalWriter(url: run.journalURL, syncEachEvent: options.syncJournal)
+            journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability)
             coordinator = config.makeCoordinator()
             try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
                                           workers: comm.size - 1, time: 0)))
@@ -198,7 +197,7 @@ public enum TuneRunner {
                 }
             }
             best = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
-            try Data((best!.json.pretty() + "\n").utf8).write(to: run.bestURL, options: .atomic)
+            try AtomicFile.write(best!.json, to: run.bestURL)
         }
         let session = Swift.max(loop.sessionSeconds, 1e-9)
         var busy: [Int: Double] = [:]

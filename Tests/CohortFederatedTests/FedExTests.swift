@@ -170,13 +170,13 @@ final class FedExTests: XCTestCase {
     // MARK: Spaces
 
     func testGridAndWholeConfigurationSpacesMapDrawsToHyperparameters() throws {
-        let grid = try FedExSpace.grid([("lr", [0.1, 0.01]), ("epochs", [1, 2, 5]), ("momentum", [0, 0.9])])
+        let grid = try FedExSpace.grid([("learning_rate", [0.1, 0.01]), ("epochs", [1, 2, 5]), ("momentum", [0, 0.9])])
         XCTAssertEqual(grid.sizes, [2, 3, 2])
         XCTAssertEqual(grid.configurationCount, 12)
         let drawn = try grid.hyperparameters([1, 2, 1], base: LocalHyperparameters(batchSize: 32))
         XCTAssertEqual(drawn, LocalHyperparameters(learningRate: 0.01, momentum: 0.9, epochs: 5, batchSize: 32))
 
-        let whole = try FedExSpace.configurations([["lr": 0.1, "batch_size": 16], ["lr": 0.5, "mu": 0.01]])
+        let whole = try FedExSpace.configurations([["learning_rate": 0.1, "batch_size": 16], ["learning_rate": 0.5, "mu": 0.01]])
         XCTAssertEqual(whole.sizes, [2])
         XCTAssertEqual(try whole.hyperparameters([1], base: LocalHyperparameters()),
                        LocalHyperparameters(learningRate: 0.5, proximalMu: 0.01))
@@ -187,10 +187,10 @@ final class FedExTests: XCTestCase {
             try FedExSpace.grid([("epochs", [1, 1.5])])
         }
         assertFederatedError("unknown local hyperparameter 'dropout'") { try FedExSpace.grid([("dropout", [0.1])]) }
-        assertFederatedError("fedex.grid.lr: needs at least one value") { try FedExSpace.grid([("lr", [])]) }
-        assertFederatedError("fedex.grid.lr: is given twice") { try FedExSpace.grid([("lr", [0.1]), ("lr", [0.2])]) }
-        assertFederatedError("configuration[0].lr: must be a positive number, got -1.0") {
-            try FedExSpace.configurations([["lr": -1]])
+        assertFederatedError("fedex.grid.learning_rate: needs at least one value") { try FedExSpace.grid([("learning_rate", [])]) }
+        assertFederatedError("fedex.grid.learning_rate: is given twice") { try FedExSpace.grid([("learning_rate", [0.1]), ("learning_rate", [0.2])]) }
+        assertFederatedError("configuration[0].learning_rate: must be a positive number, got -1.0") {
+            try FedExSpace.configurations([["learning_rate": -1]])
         }
     }
 }

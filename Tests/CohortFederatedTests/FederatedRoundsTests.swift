@@ -209,7 +209,7 @@ final class FederatedRoundsTests: XCTestCase {
     func testFedExLearnsTheSameDistributionOnEveryRank() throws {
         let data = try smallFederation()
         var settings = fedAvg(rounds: 8, perRound: 4, epochs: 1)
-        settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.001, 0.3]), ("epochs", [1, 3])]),
+        settings.fedex = FedExSetup(space: try FedExSpace.grid([("learning_rate", [0.001, 0.3]), ("epochs", [1, 3])]),
                                     settings: .init(schedule: .aggressive), validationLoss: .crossEntropy)
         let histories = try run(ranks: 3, settings: settings, data: data)
         let fedex = try XCTUnwrap(histories[0].fedex)
@@ -230,7 +230,7 @@ final class FederatedRoundsTests: XCTestCase {
     func testClientsReportTheirValidationErrorByDefault() throws {
         let data = try smallFederation()
         var settings = fedAvg(rounds: 3, perRound: 4, epochs: 1)
-        settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.01, 0.3])]), settings: .init())
+        settings.fedex = FedExSetup(space: try FedExSpace.grid([("learning_rate", [0.01, 0.3])]), settings: .init())
         XCTAssertEqual(settings.fedex?.validationLoss, .error)
         let fixed = settings
         let records = try LocalCommunicator.map(ranks: 2) { comm -> [RoundRecord] in
@@ -249,7 +249,7 @@ final class FederatedRoundsTests: XCTestCase {
     func testDifferenceModeReportsTheChangeFromTheGlobalModelsLoss() throws {
         let data = try smallFederation()
         var plain = fedAvg(rounds: 1, perRound: 4, epochs: 1)
-        plain.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.05, 0.5])]), settings: .init(), validationLoss: .crossEntropy)
+        plain.fedex = FedExSetup(space: try FedExSpace.grid([("learning_rate", [0.05, 0.5])]), settings: .init(), validationLoss: .crossEntropy)
         var difference = plain
         difference.fedex?.reportsDifference = true
         let after = try run(ranks: 2, settings: plain, data: data)[0].records[0]
@@ -272,7 +272,7 @@ final class FederatedRoundsTests: XCTestCase {
         // hundreds of steps the client's values overflow.
         let data = try smallFederation()
         var settings = fedAvg(rounds: 4, perRound: 4, batch: 1, epochs: 30)
-        settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.1, 2.5])]), settings: .init(schedule: .aggressive))
+        settings.fedex = FedExSetup(space: try FedExSpace.grid([("learning_rate", [0.1, 2.5])]), settings: .init(schedule: .aggressive))
         let history = try run(ranks: 2, settings: settings, data: data)[0]
         XCTAssertTrue(history.globals.allSatisfy { $0.allSatisfy(\.isFinite) })
         let diverged = history.records.flatMap(\.diverged)
@@ -288,7 +288,7 @@ final class FederatedRoundsTests: XCTestCase {
     func testFedExWithoutValidationSamplesIsRefused() throws {
         let data = try smallFederation(validationFraction: 0)
         var settings = fedAvg()
-        settings.fedex = FedExSetup(space: try FedExSpace.grid([("lr", [0.1, 0.2])]), settings: .init())
+        settings.fedex = FedExSetup(space: try FedExSpace.grid([("learning_rate", [0.1, 0.2])]), settings: .init())
         let fixed = settings
         assertFederatedError("fedex: scores local configurations on validation samples, but no client has any") {
             try LocalCommunicator.map(ranks: 1) { comm in
@@ -302,6 +302,6 @@ final class FederatedRoundsTests: XCTestCase {
 extension FedExSpace {
     /// A FedEx setup over learning rates only, aggressive schedule.
     static func gridSetup(lr: [Double]) -> FedExSetup {
-        FedExSetup(space: try! FedExSpace.grid([("lr", lr)]), settings: .init(schedule: .aggressive), validationLoss: .crossEntropy)
+        FedExSetup(space: try! FedExSpace.grid([("learning_rate", lr)]), settings: .init(schedule: .aggressive), validationLoss: .crossEntropy)
     }
 }

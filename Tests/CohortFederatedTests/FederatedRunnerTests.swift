@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortTune
 import Foundation
@@ -22,7 +23,7 @@ final class FederatedRunnerTests: XCTestCase {
     data: {source: synthetic, alpha: 1, beta: 1, users: 8, dimension: 5, classes: 3, validation_fraction: 0.2}
     model: {type: centroid}
     sampling: {clients_per_round: 3}
-    local: {lr: 0.2, epochs: 2, batch_size: 16}
+    local: {learning_rate: 0.2, epochs: 2, batch_size: 16}
     evaluation: {every: 2}
     """
 
@@ -43,7 +44,7 @@ final class FederatedRunnerTests: XCTestCase {
     }
 
     private func events(_ directory: String) throws -> [JSONValue] {
-        try RunJournal.read(url: FedRunDirectory(path: directory).journalURL)
+        try RunJournal.read(url: RunDirectory(path: directory).journalURL)
     }
 
     /// Journal lines without their times, which differ between runs.
@@ -72,7 +73,7 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertNotNil(rounds[0]["train_loss"]?.doubleValue)
         XCTAssertEqual(rounds[5]["test_accuracy"]?.doubleValue, outcome.best?.testAccuracy)
 
-        let checkpoint = try RoundCheckpoint.read(from: FedRunDirectory(path: dir).checkpoint(arm: 0), settings: .fedAvg)
+        let checkpoint = try RoundCheckpoint.read(from: RunDirectory(path: dir).checkpoint(arm: 0), settings: .fedAvg)
         XCTAssertEqual(checkpoint.state.completedRounds, 6)
         XCTAssertEqual(checkpoint.state.global, outcome.lastGlobalModel)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/summary.json"))
@@ -89,8 +90,8 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertTrue(second.finished)
         XCTAssertEqual(second.lastGlobalModel, whole.lastGlobalModel, "bit for bit")
         XCTAssertEqual(timeless(try events(root + "/parts")), timeless(try events(root + "/whole")))
-        let a = try Data(contentsOf: FedRunDirectory(path: root + "/parts").checkpoint(arm: 0))
-        let b = try Data(contentsOf: FedRunDirectory(path: root + "/whole").checkpoint(arm: 0))
+        let a = try Data(contentsOf: RunDirectory(path: root + "/parts").checkpoint(arm: 0))
+        let b = try Data(contentsOf: RunDirectory(path: root + "/whole").checkpoint(arm: 0))
         XCTAssertEqual(a, b)
     }
 
@@ -100,7 +101,7 @@ final class FederatedRunnerTests: XCTestCase {
         let root = try makeTemporaryDirectory(self)
         let whole = try run(baseConfig, in: root + "/whole")
         _ = try run(baseConfig, in: root + "/torn", roundLimit: 3)
-        let journal = FedRunDirectory(path: root + "/torn").journalURL
+        let journal = RunDirectory(path: root + "/torn").journalURL
         let wholeEvents = try events(root + "/whole")
         let fourth = wholeEvents.first { $0["event"]?.stringValue == "round" && $0["round"]?.intValue == 4 }!
         let handle = try FileHandle(forWritingTo: journal)
@@ -131,7 +132,7 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertEqual(best.metric, 1 - tunedValidation, accuracy: 1e-12)
         let result = try XCTUnwrap(try events(dir).first { $0["event"]?.stringValue == "result" })
         XCTAssertEqual(result["tuned_test_accuracy"]?.doubleValue, best.tunedTestAccuracy)
-        XCTAssertEqual(result["local"]?["lr"]?.doubleValue, 0.2)
+        XCTAssertEqual(result["local"]?["learning_rate"]?.doubleValue, 0.2)
         // A resumed finished run reports the tuned scores again.
         XCTAssertEqual(try run(in: dir, resume: true).best, best)
     }
@@ -142,14 +143,14 @@ final class FederatedRunnerTests: XCTestCase {
         let text = baseConfig.replacingOccurrences(of: "evaluation: {every: 2}", with: "evaluation: {every: 3}") + """
 
         fedex:
-          grid: {lr: [0.05, 0.5], epochs: [1, 2]}
+          grid: {learning_rate: [0.05, 0.5], epochs: [1, 2]}
         search:
           type: sha
           arms: 9
           eta: 3
           min_rounds: 2
           space:
-            server.lr: {type: loguniform, low: 0.3, high: 1.0}
+            server.learning_rate: {type: loguniform, low: 0.3, high: 1.0}
         """
         let root = try makeTemporaryDirectory(self)
         let outcome = try run(text, in: root + "/sha")
@@ -202,10 +203,10 @@ final class FederatedRunnerTests: XCTestCase {
     func testRefusesAnExistingRunDirectoryAndUntouchedItStays() throws {
         let dir = try makeTemporaryDirectory(self) + "/existing"
         _ = try run(baseConfig, in: dir)
-        let before = try Data(contentsOf: FedRunDirectory(path: dir).journalURL)
+        let before = try Data(contentsOf: RunDirectory(path: dir).journalURL)
         let message = federatedRunError { try self.run(self.baseConfig, in: dir) }
         XCTAssertTrue(message.contains("already exists; use --resume to continue it"), message)
-        XCTAssertEqual(try Data(contentsOf: FedRunDirectory(path: dir).journalURL), before)
+        XCTAssertEqual(try Data(contentsOf: RunDirectory(path: dir).journalURL), before)
         XCTAssertTrue(federatedRunError { try self.run(in: dir + "-missing", resume: true) }
             .contains("cannot be resumed: no config.yaml and events.jsonl there"))
     }

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortData
 import Foundation
 import XCTest
@@ -11,8 +12,10 @@ func federatedErrorMessage<T>(_ body: () throws -> T, file: StaticString = #file
         XCTFail("expected a FederatedError, nothing was thrown", file: file, line: line)
     } catch let error as FederatedError {
         return error.description
+    } catch let error as ConfigError {
+        return error.description
     } catch {
-        XCTFail("expected a FederatedError, got \(type(of: error)): \(error)", file: file, line: line)
+        XCTFail("expected a FederatedError or ConfigError, got \(type(of: error)): \(error)", file: file, line: line)
     }
     return ""
 }

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTensor
 import CohortTune
 import XCTest

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortTensor
 import CohortTune
@@ -89,19 +90,22 @@ final class RunTests: XCTestCase {
 
     func testConfigErrorsNameTheKey() {
         let cases: [(String, String)] = [
-            ("strategy: {type: enas}", "config config: strategy.type must be one of rsws, gaea, darts, got 'enas'"),
-            ("strategy: {type: gaea, eta: -1}", "config config: strategy.eta must be greater than 0.0, got -1.0"),
-            ("strategy: {type: gaea, rounds: 2}", "config config: strategy.rounds is not a setting (settings here: clamp, eta, singleLevel, type, warmupEpochs)"),
-            ("strategy: {}", "config config: strategy.type is missing (one of rsws, gaea, darts)"),
-            ("strategy: {type: rsws}\nsearch: {batchSize: 0}", "config config: search.batchSize must be at least 1, got 0"),
-            ("strategy: {type: rsws}\nnetwork: {cells: two}", "config config: network.cells must be a list of whole numbers, got \"two\""),
-            ("strategy: {type: rsws}\nretrain: {optimizer: {kind: lbfgs}}", "config config: retrain.optimizer.kind must be one of sgd, adam, adamw, got 'lbfgs'"),
-            ("strategy: {type: rsws}\nsearh: {}", "config config: searh is not a setting"),
+            ("strategy: {type: enas}", "strategy.type: unknown value 'enas' (expected one of rsws, gaea, darts)"),
+            ("strategy: {type: gaea, eta: -1}", "strategy.eta: must be greater than 0, got -1"),
+            ("strategy: {type: gaea, rounds: 2}", "strategy.rounds: unknown key (keys here: clamp, eta, single_level, type, warmup_epochs)"),
+            ("strategy: {}", "strategy.type: is missing (one of rsws, gaea, darts)"),
+            ("seed: 1", "strategy: is missing (type: rsws, gaea, darts)"),
+            ("strategy: {type: rsws}\nsearch: {batch_size: 0}", "search.batch_size: must be at least 1, got 0"),
+            ("strategy: {type: rsws}\nsearch: {batchSize: 8}", "search.batchSize: unknown key; did you mean batch_size?"),
+            ("strategy: {type: rsws}\nnetwork: {cells: two}", "network.cells: must be a list of whole numbers, got a string"),
+            ("strategy: {type: rsws}\nretrain: {optimizer: {type: lbfgs}}", "retrain.optimizer.type: unknown value 'lbfgs' (expected one of sgd, adam, adamw)"),
+            ("strategy: {type: rsws}\nretrain: {optimizer: {kind: sgd}}", "retrain.optimizer.kind: unknown key; did you mean type?"),
+            ("strategy: {type: rsws}\nsearh: {}", "searh: unknown key; did you mean search?"),
             ("strategy: [rsws", "config: is not valid YAML or JSON"),
         ]
         for (text, message) in cases {
             XCTAssertThrowsError(try NASConfig.parse(text), text) { error in
-                XCTAssertTrue(error is NASInputError, "\(type(of: error))")
+                XCTAssertTrue(error is ConfigError, "\(type(of: error))")
                 XCTAssertTrue("\(error)".hasPrefix(message), "\(error)")
                 XCTAssertFalse("\(error)".contains("\n"), "one line: \(error)")
             }

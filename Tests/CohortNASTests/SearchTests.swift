@@ -118,7 +118,7 @@ final class SearchTests: XCTestCase {
         var config = try tinyConfig(.rsws)
         config.search.batchSize = 3
         XCTAssertThrowsError(try config.validate(ranks: 4)) {
-            XCTAssertEqual("\($0)", "search.batchSize (3) is smaller than the number of ranks (4): every rank needs at least one sample of each batch")
+            XCTAssertEqual("\($0)", "search.batch_size (3) is smaller than the number of ranks (4): every rank needs at least one sample of each batch")
         }
         XCTAssertNoThrow(try config.validate(ranks: 3))
     }

@@ -12,17 +12,17 @@ func tinyConfig(_ strategy: NASConfig.Strategy, seed: UInt64 = 5, extra: String 
     search:
       samples: 400
       epochs: 1
-      batchSize: 32
-      verifyEvery: 1
-      recordEvery: 2
+      batch_size: 32
+      verify_every: 1
+      record_every: 2
     strategy:
       type: \(strategy.rawValue)
-    \(strategy == .rsws ? "  architectures: 12\n  scoreBatches: 2\n  scoreBatchSize: 50\n  rescoreTop: 3" : "")
+    \(strategy == .rsws ? "  architectures: 12\n  score_batches: 2\n  score_batch_size: 50\n  rescore_top: 3" : "")
     retrain:
       top: 2
       samples: 300
       epochs: 1
-      batchSize: 30
+      batch_size: 30
       workers: 2
     \(extra)
     """)

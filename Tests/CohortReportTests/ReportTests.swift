@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 import CohortTune
 @testable import CohortReport
@@ -26,7 +27,7 @@ final class ReportTests: XCTestCase {
         farm: {job_timeout: 20}
         trainable: {type: surrogate, seconds_per_unit: 0.5\(trainableExtra)}
         space:
-          lr: {type: loguniform, low: 1.0e-4, high: 1.0}
+          learning_rate: {type: loguniform, low: 1.0e-4, high: 1.0}
           act: {type: choice, values: ["<relu>", tanh]}
         """.write(to: config, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent(name)
@@ -123,7 +124,7 @@ final class ReportTests: XCTestCase {
         seed: 1
         scheduler: {type: asha, eta: 3, min_resource: 1, max_resource: 9, max_trials: 12}
         trainable: {type: surrogate, checkpoints: false}
-        space: {lr: {type: loguniform, low: 1.0e-4, high: 1.0}}
+        space: {learning_rate: {type: loguniform, low: 1.0e-4, high: 1.0}}
         """.write(to: config, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("real")
         _ = try TuneRunner.run(TuneOptions(configPath: config.path, out: out.path, workers: 2, progress: false, syncJournal: false))

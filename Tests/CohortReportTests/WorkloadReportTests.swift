@@ -28,16 +28,16 @@ final class WorkloadReportTests: XCTestCase {
     func federatedJournal(torn: Bool = false, fedex: Bool = true) -> String {
         var lines = [#"{"event":"start","name":"fedex-small","seed":0,"data":"synthetic(1,1)","clients":30,"held_out_clients":0,"train_samples":10102,"model":"logistic","parameters":610,"ranks":1,"time":0.0}"#]
         for arm in 0..<2 {
-            lines.append(#"{"event":"arm","arm":\#(arm),"config":{"server.lr":0.5},"server":{"optimizer":"sgd","lr":0.5,"momentum":0.0,"decay":1.0},"local":{"lr":0.01,"epochs":1},"fedex_space":[{"name":"lr","choices":[{"lr":0.03},{"lr":0.3}]},{"name":"epochs","choices":[{"epochs":2},{"epochs":4}]}],"time":0.1}"#)
+            lines.append(#"{"event":"arm","arm":\#(arm),"config":{"server.learning_rate":0.5},"server":{"optimizer":"sgd","learning_rate":0.5,"momentum":0.0,"decay":1.0},"local":{"learning_rate":0.01,"epochs":1},"fedex_space":[{"name":"learning_rate","choices":[{"learning_rate":0.03},{"learning_rate":0.3}]},{"name":"epochs","choices":[{"epochs":2},{"epochs":4}]}],"time":0.1}"#)
             for r in 1...6 {
                 let evaluated = r % 3 == 0
                 let acc = evaluated ? String(0.5 + 0.05 * Double(r) + 0.1 * Double(arm)) : "null"
                 let loss = evaluated ? String(1.5 - 0.1 * Double(r)) : "null"
                 let lr = r < 3 ? "0.03" : "0.3"
-                let state = fedex ? #""fedex":{"entropy":\#(1.4 - 0.2 * Double(r)),"baseline":0.1,"mean_validation_loss":0.2,"most_likely":{"epochs":4,"lr":\#(lr)},"probability":\#(0.25 + 0.1 * Double(r)),"frozen":false},"# : ""
+                let state = fedex ? #""fedex":{"entropy":\#(1.4 - 0.2 * Double(r)),"baseline":0.1,"mean_validation_loss":0.2,"most_likely":{"epochs":4,"learning_rate":\#(lr)},"probability":\#(0.25 + 0.1 * Double(r)),"frozen":false},"# : ""
                 lines.append(#"{"event":"round","arm":\#(arm),"round":\#(r),"sampled":[1,2],"stragglers":[],"diverged":[],"train_loss":\#(1.0 / Double(r)),"test_accuracy":\#(acc),"test_loss":\#(loss),"validation_accuracy":\#(acc),"heldout_accuracy":null,"model_digest":"00",\#(state)"time":\#(Double(r))}"#)
             }
-            lines.append(#"{"event":"result","arm":\#(arm),"rung":0,"rounds":6,"metric":0.\#(3 - arm),"test_accuracy":0.\#(8 + arm),"test_loss":0.9,"validation_accuracy":0.8,"heldout_accuracy":null,"local":{"lr":0.3,"epochs":4},"time":7.0}"#)
+            lines.append(#"{"event":"result","arm":\#(arm),"rung":0,"rounds":6,"metric":0.\#(3 - arm),"test_accuracy":0.\#(8 + arm),"test_loss":0.9,"validation_accuracy":0.8,"heldout_accuracy":null,"local":{"learning_rate":0.3,"epochs":4},"time":7.0}"#)
         }
         lines.append(#"{"event":"end","arm":1,"rung":0,"rounds":6,"metric":0.2,"test_accuracy":0.9,"validation_accuracy":0.8,"heldout_accuracy":null,"time":7.5}"#)
         return lines.joined(separator: "\n") + "\n" + (torn ? #"{"event":"round","arm":1,"ro"# : "")
@@ -59,8 +59,8 @@ final class WorkloadReportTests: XCTestCase {
         XCTAssertEqual(count("class=\"entropy-line\"", in: html), 2)
         XCTAssertEqual(count("class=\"probability-line\"", in: html), 2)
         XCTAssertEqual(count("class=\"most-likely-line\"", in: html), 4)
-        XCTAssertTrue(html.contains("data-hyperparameter=\"lr\""))
-        XCTAssertTrue(html.contains("<td>lr</td><td>lr=0.03, lr=0.3</td>"), "each arm's FedEx choices")
+        XCTAssertTrue(html.contains("data-hyperparameter=\"learning_rate\""))
+        XCTAssertTrue(html.contains("<td>learning_rate</td><td>learning_rate=0.03, learning_rate=0.3</td>"), "each arm's FedEx choices")
         XCTAssertTrue(html.contains("<dd>arm 1 after 6 rounds: test accuracy 0.9000, validation 0.8000</dd>"))
         XCTAssertTrue(html.contains("<dd>arm 0: 6, arm 1: 6</dd>"), "the torn last line is dropped")
         XCTAssertFalse(html.contains("<script"))

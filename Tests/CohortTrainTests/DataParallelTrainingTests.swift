@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortData
 import CohortTensor
@@ -96,7 +97,7 @@ final class DataParallelTrainingTests: XCTestCase {
         var c = config()
         c.dataset = "no-such-data"
         XCTAssertThrowsError(try TrainingRun.run(.init(config: c), communicator: LocalCommunicator.single())) {
-            XCTAssertTrue($0 is ConfigError)
+            XCTAssertTrue($0 is TrainingInputError, "\(type(of: $0))")
             XCTAssertTrue("\($0)".contains("unknown dataset 'no-such-data'"), "\($0)")
         }
         XCTAssertThrowsError(try TrainingRun.run(.init(config: config(), resumeFrom: "/no/such.safetensors"), communicator: LocalCommunicator.single())) {

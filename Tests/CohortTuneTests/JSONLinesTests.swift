@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 @testable import CohortTune
 

@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 import CohortTensor
 @testable import CohortTune
@@ -23,8 +24,7 @@ final class NetworkTrainableTests: XCTestCase {
         var fields = try XCTUnwrap(try JSONValue.parse(section).objectMembers)
         fields.insert(("type", .string(kind)), at: 0)
         let context = TrainableContext(space: space, seed: seed, mode: mode, maxResource: maxResource)
-        let build = try XCTUnwrap(TrainableCatalog.standard.builder(named: kind))
-        let made = try build(TrainableSection(fields: fields), context)
+        let made = try TrainableCatalog.standard.makeFactory(.object(fields), context: context)
         return try XCTUnwrap(made as? NetworkTrainableFactory)
     }
 
@@ -250,7 +250,7 @@ final class NetworkTrainableTests: XCTestCase {
         assertConfigError(section: #"{"dataset": "digits", "resource": "steps", "epochs": 3}"#, space: #"{"width": 8}"#,
                           """
                           trainable.resource: unknown value 'steps' (expected one of epochs, iterations)
-                          trainable.epochs: is not a setting of this trainable
+                          trainable.epochs: unknown key (keys here: data_dir, dataset, metric, resource, schedule, threads, type, validation_fraction)
                           """)
         assertConfigError(section: #"{"dataset": "digits", "metric": "accuracy"}"#, space: #"{"width": 8}"#, mode: .min,
                           "trainable.metric: validation accuracy is maximised: set mode: max (the config says mode: min)")

@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 @testable import CohortTune
 
@@ -120,7 +121,7 @@ final class SearchSpaceTests: XCTestCase {
             "space.e.high: is missing",
             "space.f.low: must be positive for a log scale, got 0",
             "scheduler.eta: must be at least 2, got 1",
-            "scheduler: min_resource (10.0) is greater than max_resource (5.0)",
+            "scheduler: min_resource (10) is greater than max_resource (5)",
         ])
     }
 
@@ -134,20 +135,20 @@ final class SearchSpaceTests: XCTestCase {
         scheduler: {type: bohb, max_resource: 9, max_trials: 3}
         trainable: {type: mystery}
         space: {x: 1}
-        """), ["scheduler.type: unknown scheduler 'bohb' (expected one of asha, sha, hyperband, async_hyperband, random)",
+        """), ["scheduler.type: unknown value 'bohb' (expected one of asha, sha, hyperband, async_hyperband, random)",
                "trainable.type: unknown trainable 'mystery' (expected one of surrogate, mlp, cnn)"])
         XCTAssertEqual(issues("""
         scheduler: {type: sha, max_resource: 9, early_stopping_rate: 3}
         trainable: {type: surrogate, secnds_per_unit: 2, noise: -1}
         space: {x: 1}
-        """), ["scheduler.early_stopping_rate: must be between 0 and floor(log_3(9.0/1.0)) = 2, got 3"])
+        """), ["scheduler.early_stopping_rate: must be between 0 and floor(log_3(9/1)) = 2, got 3"])
         XCTAssertEqual(issues("""
         scheduler: {type: sha, max_resource: 9}
         trainable: {type: surrogate, secnds_per_unit: 2, noise: -1}
         space: {x: 1}
-        """), ["trainable.noise: must be at least 0.0, got -1.0", "trainable.secnds_per_unit: is not a setting of this trainable"])
+        """), ["trainable.noise: must be at least 0, got -1", "trainable.secnds_per_unit: unknown key; did you mean seconds_per_unit?"])
         XCTAssertTrue(issues("scheduler: [1, 2").first?.hasPrefix("config: is not valid YAML or JSON") ?? false)
-        XCTAssertEqual(issues("- 1\n- 2"), ["config: must be a mapping of settings, got a list"])
+        XCTAssertEqual(issues("- 1\n- 2"), ["config: must be a mapping, got a list"])
     }
 
     func testRandomSearchOverAGridNeedsNoBudget() throws {

@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 import CohortTensor
 @testable import CohortTune

@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 @testable import CohortTune
 
@@ -114,13 +115,13 @@ final class TuneRunTests: XCTestCase {
         let out = dir.appendingPathComponent("run").path
         let bad = try writeConfig("{type: asha, eta: 1, min_resource: 3, max_resource: 1, max_trials: 3}", name: "bad")
         XCTAssertThrowsError(try TuneRunner.run(TuneOptions(configPath: bad, out: out, workers: 1, progress: false))) { e in
-            XCTAssertEqual("\(e)", "scheduler.eta: must be at least 2, got 1\nscheduler: min_resource (3.0) is greater than max_resource (1.0)")
+            XCTAssertEqual("\(e)", "scheduler.eta: must be at least 2, got 1\nscheduler: min_resource (3) is greater than max_resource (1)")
         }
         XCTAssertThrowsError(try TuneRunner.run(TuneOptions(configPath: dir.appendingPathComponent("missing.yaml").path, out: out, workers: 1))) { e in
             XCTAssertTrue("\(e)".hasSuffix("missing.yaml: cannot be read (no such file, or no permission)"), "\(e)")
         }
         XCTAssertThrowsError(try TuneRunner.run(TuneOptions(out: out, resume: true, workers: 1))) { e in
-            XCTAssertTrue("\(e)".contains("has no config.yaml and events.jsonl"), "\(e)")
+            XCTAssertTrue("\(e)".contains("cannot be resumed: no config.yaml and events.jsonl there"), "\(e)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }

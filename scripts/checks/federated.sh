@@ -53,17 +53,17 @@ rounds: 9
 data: {source: synthetic, alpha: 1, beta: 1, validation_fraction: 0.2}
 model: {type: logistic}
 sampling: {clients_per_round: 10}
-local: {lr: 0.01, epochs: 2, batch_size: 10}
+local: {learning_rate: 0.01, epochs: 2, batch_size: 10}
 evaluation: {every: 3}
 fedex:
-  grid: {lr: [0.003, 0.03, 0.3], epochs: [1, 3]}
+  grid: {learning_rate: [0.003, 0.03, 0.3], epochs: [1, 3]}
 search:
   type: sha
   arms: 3
   eta: 3
   min_rounds: 3
   space:
-    server.lr: {type: loguniform, low: 0.3, high: 3.0}
+    server.learning_rate: {type: loguniform, low: 0.3, high: 3.0}
 YAML
   local out
   out="$("$root/scripts/mpirun.sh" -np 3 cohort fed --config "$fed_tmp/fedex.yaml" --out "$fed_tmp/fedex" --quiet --no-fsync)" || return 1

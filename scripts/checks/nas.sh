@@ -16,19 +16,19 @@ network: {channels: 4, cells: [1, 1]}
 search:
   samples: 600
   epochs: 2
-  batchSize: 32
-  verifyEvery: 1
-  recordEvery: 3
+  batch_size: 32
+  verify_every: 1
+  record_every: 3
 $2
 strategy:
   type: $1
-$( [ "$1" = rsws ] && printf '  architectures: 30\n  scoreBatches: 2\n  scoreBatchSize: 100\n  rescoreTop: 4\n' )
+$( [ "$1" = rsws ] && printf '  architectures: 30\n  score_batches: 2\n  score_batch_size: 100\n  rescore_top: 4\n' )
 $( [ "$1" = gaea ] && printf '  eta: 0.5\n' )
 retrain:
   top: 2
   samples: 600
   epochs: 1
-  batchSize: 32
+  batch_size: 32
 YAML
 }
 for s in rsws gaea darts; do nas_config "$s" "" > "$nas_tmp/$s.yaml"; done

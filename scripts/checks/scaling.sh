@@ -53,19 +53,19 @@ rounds: 20
 data: {source: synthetic, alpha: 1, beta: 1, validation_fraction: 0.1}
 model: {type: logistic}
 sampling: {clients_per_round: 10}
-server: {optimizer: sgd}
+server: {type: sgd}
 evaluation: {every: 5}
 fedex:
   sample:
     values_per_hyperparameter: 3
     space:
-      lr: {type: loguniform, low: 1.0e-3, high: 0.3}
+      learning_rate: {type: loguniform, low: 1.0e-3, high: 0.3}
       epochs: {type: int, low: 1, high: 5}
   schedule: aggressive
 search:
   type: random
   arms: 2
-  space: {server.lr: {type: loguniform, low: 0.3, high: 3.0}}
+  space: {server.learning_rate: {type: loguniform, low: 0.3, high: 3.0}}
 YAML
   sed -e 's/samples: 12000/samples: 1500/' -e 's/epochs: 6/epochs: 2/' -e 's/warmupEpochs: 2/warmupEpochs: 1/' \
       -e 's/recordEvery: 20/recordEvery: 4/' -e 's/  samples: 20000/  samples: 1000/' -e 's/  epochs: 4/  epochs: 1/' \

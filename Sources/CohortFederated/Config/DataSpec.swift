@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortData
 import CohortTune
 
@@ -97,17 +98,17 @@ public struct DataSpec: Equatable, Sendable {
         var parsed: Source?
         switch source {
         case "synthetic", "synthetic-iid":
-            section.allowOnly(common + ["alpha", "beta", "iid", "users", "dimension", "classes"])
+            section.finish(also: common + ["alpha", "beta", "iid", "users", "dimension", "classes"])
             let spec = SyntheticFedProx(
                 alpha: section.double("alpha", 0)!, beta: section.double("beta", 0)!,
-                iid: section.bool("iid", source == "synthetic-iid"), users: section.int("users", 30)!,
+                iid: section.bool("iid", default: source == "synthetic-iid"), users: section.int("users", 30)!,
                 dimension: section.int("dimension", 60)!, classes: section.int("classes", 10)!)
             if !section.has("alpha") && !spec.iid { issues.add(section.at("alpha"), "is missing (Synthetic(alpha, beta) needs both)") }
             if !section.has("beta") && !spec.iid { issues.add(section.at("beta"), "is missing (Synthetic(alpha, beta) needs both)") }
             section.check { try spec.validate() }
             parsed = .synthetic(spec)
         case "leaf":
-            section.allowOnly(common + ["train", "test", "classes", "sample_shape"])
+            section.finish(also: common + ["train", "test", "classes", "sample_shape"])
             let train = section.string("train")
             if train == nil { issues.add(section.at("train"), "is missing (a LEAF .json file or a directory of them)") }
             let classes = section.int("classes")
@@ -117,7 +118,7 @@ public struct DataSpec: Equatable, Sendable {
         case "":
             break
         default:
-            section.allowOnly(common + ["use", "clients", "partition", "alpha", "minimum_samples", "shards_per_client",
+            section.finish(also: common + ["use", "clients", "partition", "alpha", "minimum_samples", "shards_per_client",
                                         "test_fraction", "data_dir"])
             let use = section.string("use", "train")!
             if use != "train" && use != "all" { issues.add(section.at("use"), "must be train or all, got '\(use)'") }

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTune
 import Foundation
 
@@ -74,17 +75,12 @@ public struct FedConfig: Sendable {
         return try parse(text, source: URL(fileURLWithPath: path).lastPathComponent, defaultName: defaultName)
     }
 
-    /// Parses and validates a config; throws `FederatedError.config` listing every problem.
+    /// Parses and validates a config; throws a ``ConfigError`` listing every problem.
     public static func parse(_ text: String, source: String = "config", defaultName: String = "fed") throws -> FedConfig {
-        let document: JSONValue
-        do { document = try ConfigDocument.parse(text, source: source) } catch let error as ConfigError {
-            throw FederatedError.config(error.issues.map(\.description))
-        }
+        let document = try ConfigDocument.parse(text, source: source)
         let issues = ConfigIssues()
-        guard let top = ConfigSection(document, path: "", issues: issues) else {
-            throw FederatedError.config(["\(source): must be a mapping of settings, got \(document.kindName)"])
-        }
-        top.allowOnly(["name", "seed", "rounds", "data", "model", "sampling", "local", "server", "evaluation", "fedex", "search"])
+        guard let top = ConfigSection(document, path: "", issues: issues, required: true) else { throw ConfigError(issues.list) }
+        top.finish(also: ["name", "seed", "rounds", "data", "model", "sampling", "local", "server", "evaluation", "fedex", "search"])
 
         var name = defaultName
         if let n = top.string("name") {
@@ -110,7 +106,7 @@ public struct FedConfig: Sendable {
 
         var sampling = ClientSampling()
         if let s = top.section("sampling", required: true, hint: "clients_per_round and/or fraction") {
-            s.allowOnly(["clients_per_round", "fraction", "drop_rate", "stragglers"])
+            s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers"])
             sampling.clientsPerRound = s.int("clients_per_round")
             sampling.fraction = s.double("fraction")
             sampling.dropRate = s.double("drop_rate", 0)!
@@ -125,7 +121,7 @@ public struct FedConfig: Sendable {
 
         var local = LocalHyperparameters()
         if let l = top.section("local") {
-            l.allowOnly(LocalHyperparameters.names)
+            l.finish(also: LocalHyperparameters.names)
             for (key, _) in l.members where LocalHyperparameters.names.contains(key) {
                 guard let value = l.double(key) else { continue }
                 l.check { local = try local.setting(key, to: value, field: "local") }
@@ -134,9 +130,9 @@ public struct FedConfig: Sendable {
 
         var server = ServerOptimizerSettings()
         if let s = top.section("server") {
-            s.allowOnly(["optimizer", "lr", "momentum", "decay", "beta1", "beta2", "tau"])
-            server.kind = s.choice("optimizer", ServerOptimizerSettings.Kind.sgd)
-            server.learningRate = s.double("lr", server.learningRate)!
+            s.finish(also: ["type", "learning_rate", "momentum", "decay", "beta1", "beta2", "tau"])
+            server.kind = s.choice("type", ServerOptimizerSettings.Kind.sgd)
+            server.learningRate = s.double("learning_rate", server.learningRate)!
             server.momentum = s.double("momentum", server.momentum)!
             server.decay = s.double("decay", server.decay)!
             server.beta1 = s.double("beta1", server.beta1)!
@@ -148,10 +144,10 @@ public struct FedConfig: Sendable {
         var every = 1
         var fineTune = false
         if let e = top.section("evaluation") {
-            e.allowOnly(["every", "fine_tune"])
+            e.finish(also: ["every", "fine_tune"])
             every = e.int("every", 1)!
             if every < 1 { issues.add("evaluation.every", "must be at least 1, got \(every)") }
-            fineTune = e.bool("fine_tune", false)
+            fineTune = e.bool("fine_tune", default: false)
         }
 
         let base = RoundSettings(rounds: rounds ?? 1, sampling: sampling, local: local, server: server,
@@ -160,7 +156,7 @@ public struct FedConfig: Sendable {
         let search = top.section("search").flatMap { SearchSpec.parse($0, rounds: rounds ?? 1, base: base) }
 
         guard issues.isEmpty, let data, let model, rounds != nil else {
-            throw FederatedError.config(issues.list.map(\.description))
+            throw ConfigError(issues.list)
         }
         return FedConfig(name: name, seed: seed, data: data, model: model, base: base, fedex: fedex, search: search,
                          sourceText: text)

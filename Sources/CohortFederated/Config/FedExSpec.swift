@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTensor
 import CohortTune
 
@@ -94,7 +95,7 @@ public struct FedExSpec: Equatable, Sendable {
     static func parse(_ section: ConfigSection, base: LocalHyperparameters) -> FedExSpec? {
         let issues = section.issues
         let before = issues.count
-        section.allowOnly(["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff",
+        section.finish(also: ["grid", "configurations", "sample", "schedule", "eta0", "baseline_discount", "entropy_cutoff",
                            "validation_loss", "difference"])
         let given = ["grid", "configurations", "sample"].filter(section.has)
         if given.count != 1 {
@@ -124,7 +125,7 @@ public struct FedExSpec: Equatable, Sendable {
                 issues.add(section.at("configurations"), "must be a list of mappings, got \(raw.kindName)")
             }
         } else if let sample = section.section("sample") {
-            sample.allowOnly(["configurations", "values_per_hyperparameter", "space"])
+            sample.finish(also: ["configurations", "values_per_hyperparameter", "space"])
             var space: SearchSpace?
             if let raw = sample["space"] {
                 do {
@@ -162,7 +163,7 @@ public struct FedExSpec: Equatable, Sendable {
         settings.entropyCutoff = section.double("entropy_cutoff", settings.entropyCutoff)!
         section.check { try settings.validate() }
         let validationLoss = section.choice("validation_loss", FedExValidationLoss.error)
-        let difference = section.bool("difference", false)
+        let difference = section.bool("difference", default: false)
         guard issues.count == before, let choices else { return nil }
         return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss, reportsDifference: difference)
     }

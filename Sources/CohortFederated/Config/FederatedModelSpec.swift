@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTune
 
 /// The `model:` section: a type name and the fields that type reads.

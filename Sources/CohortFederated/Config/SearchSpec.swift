@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTune
 
 /// The `search:` section: an outer search over server (and, for a baseline, local)
@@ -50,14 +51,14 @@ public struct SearchSpec: Equatable, Sendable {
             switch parts[0] {
             case "server":
                 switch parts[1] {
-                case "lr": result.server.learningRate = value
+                case "learning_rate": result.server.learningRate = value
                 case "momentum": result.server.momentum = value
                 case "decay": result.server.decay = value
                 case "beta1": result.server.beta1 = value
                 case "beta2": result.server.beta2 = value
                 case "tau": result.server.tau = value
                 default:
-                    throw FederatedError.invalidValue(field: field, message: "unknown server setting (expected one of lr, momentum, decay, beta1, beta2, tau)")
+                    throw FederatedError.invalidValue(field: field, message: "unknown server setting (expected one of learning_rate, momentum, decay, beta1, beta2, tau)")
                 }
             case "local":
                 result.local = try result.local.setting(parts[1], to: value, field: field)
@@ -74,7 +75,7 @@ public struct SearchSpec: Equatable, Sendable {
     static func parse(_ section: ConfigSection, rounds: Int, base: RoundSettings) -> SearchSpec? {
         let issues = section.issues
         let before = issues.count
-        section.allowOnly(["type", "arms", "eta", "min_rounds", "space"])
+        section.finish(also: ["type", "arms", "eta", "min_rounds", "space"])
         let kind = section.choice("type", Kind.random)
         let arms = section.int("arms")
         if arms == nil { issues.add(section.at("arms"), "is missing (how many configurations to try)") }

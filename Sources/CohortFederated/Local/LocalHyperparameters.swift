@@ -28,12 +28,12 @@ public struct LocalHyperparameters: Codable, Equatable, Hashable, Sendable {
     // MARK: Names in configs
 
     /// The config names of the hyperparameters, in the order records list them.
-    public static let names = ["lr", "momentum", "weight_decay", "epochs", "batch_size", "mu"]
+    public static let names = ["learning_rate", "momentum", "weight_decay", "epochs", "batch_size", "mu"]
 
     /// The value named `name`.
     public func value(_ name: String) -> Double? {
         switch name {
-        case "lr": return learningRate
+        case "learning_rate": return learningRate
         case "momentum": return momentum
         case "weight_decay": return weightDecay
         case "epochs": return Double(epochs)
@@ -53,7 +53,7 @@ public struct LocalHyperparameters: Codable, Equatable, Hashable, Sendable {
             return Int(value)
         }
         switch name {
-        case "lr": copy.learningRate = value
+        case "learning_rate": copy.learningRate = value
         case "momentum": copy.momentum = value
         case "weight_decay": copy.weightDecay = value
         case "epochs": copy.epochs = try whole()
@@ -69,7 +69,7 @@ public struct LocalHyperparameters: Codable, Equatable, Hashable, Sendable {
 
     /// Throws a one-line error for a value out of range.
     public func validate(field: String = "local") throws {
-        try FederatedError.requirePositive(learningRate, "\(field).lr")
+        try FederatedError.requirePositive(learningRate, "\(field).learning_rate")
         guard momentum.isFinite, momentum >= 0, momentum < 1 else {
             throw FederatedError.invalidValue(field: "\(field).momentum", message: "must be in [0, 1), got \(momentum)")
         }
@@ -79,7 +79,7 @@ public struct LocalHyperparameters: Codable, Equatable, Hashable, Sendable {
         try FederatedError.requireNonNegative(proximalMu, "\(field).mu")
     }
 
-    /// `lr=0.01 momentum=0 ...` for logs.
+    /// `learning_rate=0.01 momentum=0 ...` for logs.
     public var summary: String {
         Self.names.map { "\($0)=\(Self.format(value($0)!))" }.joined(separator: " ")
     }

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTensor
 import CohortTune
 
@@ -24,26 +25,16 @@ struct TensorModelFactory: FederatedModelFactory {
     let name: String
 
     init(spec: FederatedModelSpec, hidden defaultHidden: [Int], allowed: [String]) throws {
-        var issues: [String] = []
-        for (key, _) in spec.fields where !allowed.contains(key) {
-            issues.append("model.\(key): is not a setting of a \(spec.type) model (settings: \(allowed.dropFirst().joined(separator: ", ")))")
-        }
+        let issues = ConfigIssues()
+        let section = ConfigSection(.object(spec.fields), path: "model", issues: issues)
         var hidden = defaultHidden
-        if let raw = spec["hidden"] {
-            if let list = raw.arrayValue, let sizes = Optional(list.compactMap(\.intValue)), sizes.count == list.count,
-               sizes.allSatisfy({ $0 > 0 }) {
-                hidden = sizes
-            } else {
-                issues.append("model.hidden: must be a list of positive layer widths, e.g. [200, 200]")
-            }
-        }
         var activation = Activation.Kind.relu
-        if let raw = spec["activation"] {
-            if let name = raw.stringValue, let kind = Activation.Kind(rawValue: name) { activation = kind } else {
-                issues.append("model.activation: must be one of \(Activation.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
+        if let section {
+            if allowed.contains("hidden") { hidden = section.integers("hidden", min: 1, max: 1 << 16) ?? defaultHidden }
+            if allowed.contains("activation") { activation = section.choice("activation", activation) }
+            section.finish(also: ["type"])
         }
-        guard issues.isEmpty else { throw FederatedError.config(issues) }
+        try issues.throwIfAny()
         self.hidden = hidden
         self.activation = activation
         name = hidden.isEmpty ? "logistic" : "mlp(\(hidden.map(String.init).joined(separator: ",")))"

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortTune
 import Foundation
@@ -9,7 +10,7 @@ struct ArmRunner {
     let config: FedConfig
     let data: FederatedDataset
     let model: FederatedModel
-    let directory: FedRunDirectory
+    let directory: RunDirectory
     let history: FederatedRunner.Replay
     let options: FedOptions
     let log: (String) -> Void
@@ -22,7 +23,7 @@ struct ArmRunner {
     private let clockStart = Date()
 
     init(comm: Communicator, config: FedConfig, data: FederatedDataset, model: FederatedModel,
-         directory: FedRunDirectory, history: FederatedRunner.Replay, options: FedOptions, log: @escaping (String) -> Void) {
+         directory: RunDirectory, history: FederatedRunner.Replay, options: FedOptions, log: @escaping (String) -> Void) {
         self.comm = comm
         self.config = config
         self.data = data
@@ -183,8 +184,8 @@ struct ArmRunner {
             ("best", outcome.best.map { .object(Self.fields($0)) } ?? .null),
             ("results", .array(outcome.results.map { .object(Self.fields($0)) })),
         ])
-        do { try Data((summary.pretty() + "\n").utf8).write(to: directory.summaryURL, options: .atomic) } catch {
-            throw FederatedError.runDirectory(path: directory.url.path, message: "cannot write summary.json (\(error.localizedDescription))")
+        do { try AtomicFile.write(summary, to: directory.summaryURL) } catch {
+            throw FederatedError.runDirectory(path: directory.url.path, message: "\(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortTune
 import Foundation
@@ -83,7 +84,7 @@ public enum FederatedRunner {
         if let failure = verdict.failure { throw RunFailure(message: failure) }
         guard let ready = verdict.prepared else { throw RunFailure(message: "the run could not be prepared") }
         let config = try FedConfig.parse(ready.configText, source: "config.yaml", defaultName: ready.name)
-        let directory = FedRunDirectory(path: ready.directory)
+        let directory = RunDirectory(path: ready.directory)
 
         // 2. Data and model on every rank.
         let data = try config.data.load()
@@ -134,7 +135,7 @@ public enum FederatedRunner {
             guard let out = options.out else {
                 throw FederatedError.invalidValue(field: "--resume", message: "needs --out DIR, the run directory to continue")
             }
-            let directory = FedRunDirectory(path: out)
+            let directory = RunDirectory(path: out)
             let text = try directory.configTextForResume()
             let config = try FedConfig.parse(text, source: "\(out)/config.yaml")
             return Prepared(configText: text, name: config.name, directory: directory.url.path, resume: true)
@@ -143,10 +144,8 @@ public enum FederatedRunner {
             throw FederatedError.invalidValue(field: "--config", message: "is required (or --resume --out DIR)")
         }
         let config = try FedConfig.load(path: path)
-        let directory = FedRunDirectory(path: options.out ?? "runs/\(config.name)")
-        if directory.isNonEmpty {
-            throw FederatedError.runDirectory(path: directory.url.path, message: "already exists; use --resume to continue it, or choose another --out")
-        }
+        let directory = RunDirectory(path: options.out ?? "runs/\(config.name)")
+        try directory.requireFresh()
         return Prepared(configText: config.sourceText, name: config.name, directory: directory.url.path, resume: false)
     }
 
@@ -165,7 +164,7 @@ public enum FederatedRunner {
         var failure: String?
     }
 
-    private static func start(_ directory: FedRunDirectory, config: FedConfig, data: FederatedDataset, parameters: Int,
+    private static func start(_ directory: RunDirectory, config: FedConfig, data: FederatedDataset, parameters: Int,
                               ranks: Int, model: String) throws -> Replay {
         try directory.create(configText: config.sourceText)
         let journal = try RunJournal(url: directory.journalURL, sync: true)
@@ -176,7 +175,7 @@ public enum FederatedRunner {
     /// Reads the journal and the checkpoints; keeps the events the checkpoints cover
     /// (rounds past an arm's checkpoint are run again, identically) and rewrites the
     /// journal to them.
-    private static func readReplay(_ directory: FedRunDirectory, config: FedConfig) throws -> Replay {
+    private static func readReplay(_ directory: RunDirectory, config: FedConfig) throws -> Replay {
         let events = try RunJournal.read(url: directory.journalURL)
         var replay = Replay()
         var checkpointRounds: [Int: Int] = [:]

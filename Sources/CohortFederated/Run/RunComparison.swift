@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTune
 import Foundation
 
@@ -32,7 +33,7 @@ public struct RunComparison: Sendable {
     }
 
     public static func compare(_ a: String, _ b: String) throws -> RunComparison {
-        let first = FedRunDirectory(path: a), second = FedRunDirectory(path: b)
+        let first = RunDirectory(path: a), second = RunDirectory(path: b)
         let journalA = try RunJournal.read(url: first.journalURL), journalB = try RunJournal.read(url: second.journalURL)
         let roundsA = rounds(journalA), roundsB = rounds(journalB)
         var arms: [Arm] = []

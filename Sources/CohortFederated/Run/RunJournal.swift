@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortTune
 import Foundation
 
@@ -18,37 +19,19 @@ import Foundation
 ///   `tuned_*`, and `local`, the local configuration it settled on).
 /// - `end`: the best arm.
 public final class RunJournal {
-    public let url: URL
-    private let handle: FileHandle
-    private let sync: Bool
+    public var url: URL { writer.url }
+    private let writer: JournalWriter
 
-    /// Opens `url` for appending, creating it if needed.
+    /// Opens `url` for appending, creating it if needed; `sync` fsyncs every event.
     public init(url: URL, sync: Bool) throws {
-        self.url = url
-        self.sync = sync
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "cannot create \(url.lastPathComponent)")
-            }
-        }
-        do {
-            handle = try FileHandle(forWritingTo: url)
-            try handle.seekToEnd()
-        } catch {
-            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path,
-                                              message: "cannot open \(url.lastPathComponent) (\(error.localizedDescription))")
+        do { writer = try JournalWriter(url: url, durability: sync ? .synced : .written) } catch {
+            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "\(error)")
         }
     }
 
-    deinit { try? handle.close() }
-
     public func append(_ event: JSONValue) throws {
-        do {
-            try handle.write(contentsOf: Data((event.description + "\n").utf8))
-            if sync { try handle.synchronize() }
-        } catch {
-            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path,
-                                              message: "cannot write \(url.lastPathComponent) (\(error.localizedDescription))")
+        do { try writer.append(event) } catch {
+            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "\(error)")
         }
     }
 
@@ -69,9 +52,8 @@ public final class RunJournal {
     /// Replaces the journal with `events` atomically.
     public static func rewrite(url: URL, events: [JSONValue]) throws {
         let text = events.map { $0.description + "\n" }.joined()
-        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
-            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path,
-                                              message: "cannot rewrite \(url.lastPathComponent) (\(error.localizedDescription))")
+        do { try AtomicFile.write(text, to: url) } catch {
+            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "\(error)")
         }
     }
 }
@@ -94,7 +76,7 @@ enum RunEvent {
     static func arm(_ arm: Int, searchConfig: TrialConfig, settings: RoundSettings, time: Double) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("event", .string("arm")), ("arm", .int(arm)), ("config", searchConfig.json),
-            ("server", .object([("optimizer", .string(settings.server.kind.rawValue)), ("lr", .double(settings.server.learningRate)),
+            ("server", .object([("type", .string(settings.server.kind.rawValue)), ("learning_rate", .double(settings.server.learningRate)),
                                 ("momentum", .double(settings.server.momentum)), ("decay", .double(settings.server.decay))])),
             ("local", hyperparameters(settings.local)),
         ]

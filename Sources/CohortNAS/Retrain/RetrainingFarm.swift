@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortTensor
 import CohortTune
@@ -73,7 +74,7 @@ enum RetrainingFarm {
         let plan: JSONValue = .object([("epochs", .int(config.retrain.epochs)), ("seed", .int(Int(config.seed))),
                                        ("candidates", .array(candidates.map { .string($0.nasBench201String) }))])
         try run.create(configText: plan.pretty() + "\n")
-        let journal = RecordingJournal(try JournalWriter(url: run.journalURL, syncEachEvent: false))
+        let journal = RecordingJournal(try JournalWriter(url: run.journalURL, durability: .written))
         try journal.append(.run(.init(name: config.name + "-retrain", scheduler: "random", seed: config.seed,
                                       workers: communicator.size - 1, time: 0)))
         let scheduler = RandomSearchScheduler(space: space, seed: config.seed, maxResource: epochs, mode: .max,

@@ -1,3 +1,4 @@
+import CohortFiles
 import CohortCluster
 import CohortData
 import CohortTensor

@@ -24,13 +24,18 @@ public enum ConfigDocument {
 
     /// Reads and parses a file.
     public static func load(contentsOf url: URL) throws -> JSONValue {
+        try parse(try text(contentsOf: url), source: url.lastPathComponent)
+    }
+
+    /// The text of a config file, or the one error saying why it cannot be read.
+    public static func text(contentsOf url: URL) throws -> String {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigError([ConfigIssue(path: url.path, message: "cannot be read (no such file, or no permission)")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError([ConfigIssue(path: url.path, message: "is not UTF-8 text")])
         }
-        return try parse(text, source: url.lastPathComponent)
+        return text
     }
 
     private static func firstLine(of s: String) -> String {
@@ -61,6 +66,8 @@ public enum ConfigDocument {
             case .bool: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
             case .int:
                 if let i = node.int { return .int(i) }
+                // A whole number too large for Int stays a number, so range checks name it.
+                if let d = Double(scalar.string.replacingOccurrences(of: "_", with: "")), d.isFinite { return .double(d) }
                 return .string(scalar.string)
             case .float:
                 if let d = node.float { return .double(d) }
@@ -69,25 +76,4 @@ public enum ConfigDocument {
             }
         }
     }
-}
-
-// MARK: Errors
-
-/// One problem found in a config, at a dotted path such as `space.lr.low`.
-public struct ConfigIssue: Equatable, Sendable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public init(path: String, message: String) {
-        self.path = path
-        self.message = message
-    }
-    public var description: String { "\(path): \(message)" }
-}
-
-/// Every problem found while validating a config, one readable line each, so a user
-/// fixes them all in one pass instead of one per run.
-public struct ConfigError: Error, Equatable, CustomStringConvertible {
-    public var issues: [ConfigIssue]
-    public init(_ issues: [ConfigIssue]) { self.issues = issues }
-    public var description: String { issues.map(\.description).joined(separator: "\n") }
 }

@@ -1,0 +1,128 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The directory of one run, whatever the workload: `config.yaml` (the config it
+/// started with, byte for byte), `events.jsonl` (its journal), `checkpoints/`, the
+/// workload's own result files, and `lock` while a coordinator holds it. Every rank
+/// must see the directory (on a cluster: a shared filesystem).
+public struct RunDirectory: Sendable {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url.standardizedFileURL }
+    public init(path: String) { self.init(URL(fileURLWithPath: path)) }
+
+    public var path: String { url.path }
+    public var configURL: URL { file("config.yaml") }
+    public var journalURL: URL { file("events.jsonl") }
+    public var checkpointsURL: URL { file("checkpoints") }
+    public var lockURL: URL { file("lock") }
+
+    /// A file of the run, by name.
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
+
+    /// True when the directory exists and holds anything.
+    public var isNonEmpty: Bool {
+        !((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty
+    }
+
+    /// True when the directory holds a run that can be resumed (a config and a journal).
+    public var holdsRun: Bool {
+        FileManager.default.fileExists(atPath: configURL.path) && FileManager.default.fileExists(atPath: journalURL.path)
+    }
+
+    // MARK: Creating and resuming
+
+    /// Refuses a directory that already holds something, so a finished run is never
+    /// overwritten. Call before anything is written.
+    public func requireFresh() throws {
+        if isNonEmpty { throw RunDirectoryError.exists(url.path) }
+    }
+
+    /// Creates a new run directory (with `checkpoints/`) holding the config copy.
+    public func create(configText: String) throws {
+        try requireFresh()
+        do {
+            try FileManager.default.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
+            try AtomicFile.write(configText, to: configURL)
+        } catch {
+            throw RunDirectoryError.cannotCreate(url.path, "\(error)")
+        }
+    }
+
+    /// The config text of a run to resume; errors when the directory holds no run.
+    public func configTextForResume() throws -> String {
+        guard holdsRun else { throw RunDirectoryError.nothingToResume(url.path) }
+        guard let data = FileManager.default.contents(atPath: configURL.path), let text = String(data: data, encoding: .utf8) else {
+            throw RunDirectoryError.unreadable(url.path, "config.yaml cannot be read")
+        }
+        return text
+    }
+
+    /// The run directories directly under `folder` (those holding a config and a
+    /// journal), by name.
+    public static func list(under folder: URL) -> [RunDirectory] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.sorted().map { RunDirectory(folder.appendingPathComponent($0)) }.filter(\.holdsRun)
+    }
+
+    // MARK: One coordinator per run
+
+    /// Takes the run's lock for as long as the returned value lives. A second
+    /// coordinator on the same directory (a `--resume` while the run still goes on)
+    /// is refused instead of interleaving two journals. The lock is an advisory
+    /// `flock`, released by the kernel when the holder dies, so a killed run never
+    /// leaves a stale lock.
+    public func lock() throws -> RunLock {
+        try RunLock(url: lockURL, runPath: url.path)
+    }
+}
+
+/// The lock a run's coordinator holds; released when it is deinitialised.
+public final class RunLock {
+    private let fd: Int32
+
+    init(url: URL, runPath: String) throws {
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunDirectoryError.cannotCreate(runPath, "cannot open its lock file") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var holder = [UInt8](repeating: 0, count: 256)
+            let n = read(fd, &holder, holder.count)
+            close(fd)
+            let who = n > 0 ? String(decoding: holder[0 ..< n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+            throw RunDirectoryError.inUse(runPath, who)
+        }
+        let me = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
+        _ = ftruncate(fd, 0)
+        _ = me.withCString { write(fd, $0, strlen($0)) }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// Why a run directory cannot be used; one readable line each.
+public enum RunDirectoryError: Error, Equatable, CustomStringConvertible {
+    case exists(String)
+    case nothingToResume(String)
+    case cannotCreate(String, String)
+    case unreadable(String, String)
+    case inUse(String, String)
+
+    public var description: String {
+        switch self {
+        case let .exists(p): return "run directory \(p) already exists; use --resume to continue it, or choose another --out"
+        case let .nothingToResume(p): return "run directory \(p) cannot be resumed: no config.yaml and events.jsonl there"
+        case let .cannotCreate(p, why): return "cannot create the run directory \(p): \(why)"
+        case let .unreadable(p, why): return "run directory \(p): \(why)"
+        case let .inUse(p, who): return "run directory \(p) is in use by another coordinator (\(who)); wait for it to end or stop it first"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import XCTest
+@testable import CohortFiles
+
+final class RunDirectoryTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("cohort-files-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    func testCreateRefusesAnExistingRunAndResumeReadsItsConfig() throws {
+        let run = RunDirectory(folder.appendingPathComponent("a"))
+        try run.create(configText: "seed: 1\n")
+        XCTAssertThrowsError(try run.create(configText: "seed: 2\n")) { error in
+            XCTAssertEqual(error as? RunDirectoryError, .exists(run.path))
+        }
+        XCTAssertThrowsError(try run.configTextForResume()) { error in
+            XCTAssertEqual(error as? RunDirectoryError, .nothingToResume(run.path))
+        }
+        try JournalWriter(url: run.journalURL).append(line: "{}")
+        XCTAssertEqual(try run.configTextForResume(), "seed: 1\n")
+        XCTAssertEqual(RunDirectory.list(under: folder).map(\.path), [run.path])
+    }
+
+    func testASecondCoordinatorIsRefusedUntilTheFirstLetsGo() throws {
+        let run = RunDirectory(folder.appendingPathComponent("b"))
+        try run.create(configText: "")
+        var first: RunLock? = try run.lock()
+        XCTAssertThrowsError(try run.lock()) { error in
+            guard case .inUse(let path, let who)? = error as? RunDirectoryError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, run.path)
+            XCTAssertTrue(who.hasPrefix("pid \(getpid())"), who)
+        }
+        XCTAssertNotNil(first)
+        first = nil
+        XCTAssertNoThrow(try run.lock())
+    }
+
+    func testAtomicWriteReplacesWholeFilesAndLeavesNoTemporaries() throws {
+        let url = folder.appendingPathComponent("best.json")
+        try AtomicFile.write(.object([("b", .number(1)), ("a", .string("x"))]), to: url)
+        try AtomicFile.write("second\n", to: url)
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "second\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["best.json"])
+        XCTAssertThrowsError(try AtomicFile.write("x", to: folder.appendingPathComponent("missing/f")))
+    }
+
+    func testJournalResumesAfterCuttingATornLine() throws {
+        let url = folder.appendingPathComponent("events.jsonl")
+        let writer = try JournalWriter(url: url)
+        try writer.append(.object([("event", .string("start"))]))
+        try writer.append(bytes: Data("{\"event\":\"to".utf8))
+        let torn = try JSONLines.parse(Data(contentsOf: url))
+        XCTAssertTrue(torn.droppedTornLine)
+        XCTAssertEqual(torn.values.count, 1)
+        let resumed = try JournalWriter(url: url, truncatingTo: UInt64(torn.validLength))
+        try resumed.append(.object([("event", .string("resume"))]))
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "{\"event\":\"start\"}\n{\"event\":\"resume\"}\n")
+    }
+
+    func testBufferedJournalReachesTheFileOnFlush() throws {
+        let url = folder.appendingPathComponent("sim.jsonl")
+        let writer = try JournalWriter(url: url, durability: .buffered)
+        try writer.append(line: "1")
+        XCTAssertEqual(try Data(contentsOf: url).count, 0)
+        try writer.flush()
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "1\n")
+    }
+}
