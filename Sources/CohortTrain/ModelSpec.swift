@@ -59,7 +59,7 @@ public struct ModelSpec: Equatable, Sendable {
     /// The section in the dialect it is read in.
     public var document: JSONValue {
         .object([("type", .string(kind.rawValue)), ("hidden", .array(hidden.map { .number(Double($0)) })),
-                 ("activation", .string(activation.rawValue)), ("dropout", .number(Double(dropout))),
+                 ("activation", .string(activation.rawValue)), ("dropout", .number(Double("\(dropout)") ?? Double(dropout))),
                  ("batch_norm", .bool(batchNorm)), ("filters", .array(filters.map { .number(Double($0)) })),
                  ("dense", .number(Double(dense)))])
     }

@@ -70,7 +70,7 @@ public struct OptimizerSpec: Equatable, Sendable {
 
     /// The section in the dialect it is read in.
     public var document: JSONValue {
-        func n(_ x: Float) -> JSONValue { .number(Double(x)) }
+        func n(_ x: Float) -> JSONValue { .number(Double("\(x)") ?? Double(x)) }
         return .object([("type", .string(kind.rawValue)), ("learning_rate", n(learningRate)), ("momentum", n(momentum)),
                         ("nesterov", .bool(nesterov)), ("weight_decay", n(weightDecay)), ("beta1", n(beta1)), ("beta2", n(beta2)),
                         ("schedule", .string(schedule.rawValue)), ("warmup_epochs", n(warmupEpochs)),

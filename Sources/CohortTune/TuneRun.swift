@@ -160,7 +160,9 @@ public enum TuneRunner {
         let journal: JournalWriter
         var coordinator: FarmCoordinator
         var offset = 0.0
+        let runLock: RunLock
         if let replay = prepared.replay {
+            runLock = try run.lock()
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability, truncatingTo: prepared.journalLength)
             coordinator = replay.coordinator
             offset = replay.lastTime
@@ -171,6 +173,7 @@ public enum TuneRunner {
             log("resuming \(run.url.path) at t=\(String(format: "%.1f", offset)) s: \(coordinator.results) results kept, \(replay.interrupted.count) interrupted jobs to run again")
         } else {
             try run.create(configText: config.sourceText)
+            runLock = try run.lock()
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability)
             coordinator = config.makeCoordinator()
             try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
@@ -181,7 +184,7 @@ public enum TuneRunner {
                                        jobTimeout: config.jobTimeout, timeOffset: offset)
         let progress = ProgressLine(config: config)
         if options.progress { loop.onTick = { c, now in log(progress.line(c, now: now)) } }
-        let endEvent = try loop.run()
+        let endEvent = try withExtendedLifetime(runLock) { try loop.run() }
         guard case let .end(end) = endEvent else { return nil }
         coordinator = loop.coordinator
 

@@ -48,7 +48,7 @@ final class RunTests: XCTestCase {
 
         // A finished run directory is never overwritten.
         XCTAssertThrowsError(try NASSearchRun.run(.init(config: config, out: out.path), communicator: LocalCommunicator.single(), log: { _ in })) {
-            XCTAssertTrue("\($0)".contains("already exists and is not empty"), "\($0)")
+            XCTAssertTrue("\($0)".contains("already exists; choose another --out"), "\($0)")
         }
     }
 

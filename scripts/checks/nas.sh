@@ -32,7 +32,7 @@ retrain:
 YAML
 }
 for s in rsws gaea darts; do nas_config "$s" "" > "$nas_tmp/$s.yaml"; done
-nas_config rsws "" | sed 's/batchSize: 32/batchSize: 2/' > "$nas_tmp/batch2.yaml"
+nas_config rsws "" | sed 's/batch_size: 32/batch_size: 2/' > "$nas_tmp/batch2.yaml"
 sed 's/type: rsws/type: enas/' "$nas_tmp/rsws.yaml" > "$nas_tmp/enas.yaml"
 
 # Every rank's supernet and architecture weights compared after every step.
@@ -69,7 +69,7 @@ check "nas: no path from input to output" expect_error "has no path from the cel
   "$cohort" nas show --arch "$nas_no_path"
 check "nas: no path, under mpirun, reported once" expect_error "has no path from the cell input" \
   mpi -np 2 cohort nas retrain --config "$nas_tmp/rsws.yaml" --arch "$nas_no_path"
-check "nas: batch smaller than the rank count" expect_error "search.batchSize (2) is smaller than the number of ranks (4)" \
+check "nas: batch smaller than the rank count" expect_error "search.batch_size (2) is smaller than the number of ranks (4)" \
   mpi -np 4 cohort nas search --config "$nas_tmp/batch2.yaml" --out "$nas_tmp/never"
-check "nas: unknown strategy" expect_error "strategy.type must be one of rsws, gaea, darts, got 'enas'" \
+check "nas: unknown strategy" expect_error "strategy.type: unknown value 'enas' (expected one of rsws, gaea, darts)" \
   "$cohort" nas search --config "$nas_tmp/enas.yaml" --out "$nas_tmp/never"

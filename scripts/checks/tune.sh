@@ -42,7 +42,7 @@ check "tune: low > high" expect_error "low (0.99) is greater than high (0.0)" "$
 tune_bad 's/eta: 3/eta: 1/'
 check "tune: eta < 2" expect_error "scheduler.eta: must be at least 2" "$cohort" tune --config "$tune_tmp/bad.yaml" --out "$tune_tmp/x"
 tune_bad 's/min_resource: 1/min_resource: 81/'
-check "tune: r > R" expect_error "min_resource (81.0) is greater than max_resource (27.0)" "$cohort" tune --config "$tune_tmp/bad.yaml" --out "$tune_tmp/x"
+check "tune: r > R" expect_error "min_resource (81) is greater than max_resource (27)" "$cohort" tune --config "$tune_tmp/bad.yaml" --out "$tune_tmp/x"
 check "tune: 1 rank under mpirun" expect_error "needs at least 2 ranks under mpirun" mpi -np 1 cohort tune --config examples/surrogate.yaml --out "$tune_tmp/x"
 tune_existing() {
   cp "$tune_tmp/asha/events.jsonl" "$tune_tmp/before.jsonl"

@@ -97,13 +97,18 @@ public enum FederatedRunner {
 
         // 3. The run directory: created, or read back for resuming.
         var replay: Replay?
+        var runLock: RunLock?
         failure = nil
         if comm.rank == 0 {
             do {
-                replay = try ready.resume
-                    ? readReplay(directory, config: config)
-                    : start(directory, config: config, data: data, parameters: model.parameters.count,
-                            ranks: comm.size, model: factory.name)
+                if ready.resume {
+                    runLock = try directory.lock()
+                    replay = try readReplay(directory, config: config)
+                } else {
+                    replay = try start(directory, config: config, data: data, parameters: model.parameters.count,
+                                       ranks: comm.size, model: factory.name)
+                    runLock = try directory.lock()
+                }
             } catch { failure = "\(error)" }
         }
         let second = try comm.broadcast(message: comm.rank == 0 ? ReplayVerdict(replay: replay, failure: failure) : nil, root: 0)
@@ -113,7 +118,7 @@ public enum FederatedRunner {
         // 4. The arms.
         var engine = ArmRunner(comm: comm, config: config, data: data, model: model, directory: directory,
                                history: history, options: options, log: log)
-        return try engine.run()
+        return try withExtendedLifetime(runLock) { try engine.run() }
     }
 
     // MARK: Step 1 (rank 0)

@@ -6,8 +6,8 @@ import Glibc
 
 /// The directory of one run, whatever the workload: `config.yaml` (the config it
 /// started with, byte for byte), `events.jsonl` (its journal), `checkpoints/`, the
-/// workload's own result files, and `lock` while a coordinator holds it. Every rank
-/// must see the directory (on a cluster: a shared filesystem).
+/// workload's own result files, and `.lock`, held by the coordinator while it runs.
+/// Every rank must see the directory (on a cluster: a shared filesystem).
 public struct RunDirectory: Sendable {
     public let url: URL
 
@@ -18,7 +18,7 @@ public struct RunDirectory: Sendable {
     public var configURL: URL { file("config.yaml") }
     public var journalURL: URL { file("events.jsonl") }
     public var checkpointsURL: URL { file("checkpoints") }
-    public var lockURL: URL { file("lock") }
+    public var lockURL: URL { file(".lock") }
 
     /// A file of the run, by name.
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
@@ -43,11 +43,12 @@ public struct RunDirectory: Sendable {
         if isNonEmpty { throw RunDirectoryError.exists(url.path) }
     }
 
-    /// Creates a new run directory (with `checkpoints/`) holding the config copy.
-    public func create(configText: String) throws {
+    /// Creates a new run directory (with `checkpoints/` unless the workload keeps
+    /// none) holding the config copy.
+    public func create(configText: String, checkpoints: Bool = true) throws {
         try requireFresh()
         do {
-            try FileManager.default.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: checkpoints ? checkpointsURL : url, withIntermediateDirectories: true)
             try AtomicFile.write(configText, to: configURL)
         } catch {
             throw RunDirectoryError.cannotCreate(url.path, "\(error)")

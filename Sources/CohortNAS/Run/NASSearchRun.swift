@@ -59,24 +59,26 @@ public enum NASSearchRun {
         let root = communicator.rank == 0
         try config.validate(ranks: communicator.size)
         let directory = options.runDirectory
+        let run = RunDirectory(directory)
         var verdict = ""
         if root {
-            let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-            if !existing.isEmpty { verdict = "run directory \(directory.path) already exists and is not empty; choose another --out" }
+            // A search is not resumed: an existing directory only ever means another --out.
+            if run.isNonEmpty { verdict = "run directory \(run.path) already exists; choose another --out" }
         }
         if communicator.size > 1 { verdict = try communicator.broadcast(message: root ? verdict : nil, root: 0) }
         guard verdict.isEmpty else { throw NASInputError(verdict) }
         let data = try NASData.search(config)
 
         var recorder: RunRecorder?
+        var runLock: RunLock?
         if root {
             do {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try run.create(configText: config.sourceText, checkpoints: false)
+                runLock = try run.lock()
             } catch {
-                throw NASInputError("cannot create the run directory \(directory.path): \(error.localizedDescription)")
+                throw NASInputError("\(error)")
             }
-            recorder = RunRecorder(directory: directory)
-            try recorder?.write(text: config.sourceText, to: RunFiles.config)
+            recorder = RunRecorder(run: run)
             log("searching with \(config.strategy.rawValue) on \(config.dataset): supernet of \(config.network.channels) channels, cells \(config.network.cellsPerStage), "
                 + "\(data.train.count) training / \(data.validation.count) validation samples, \(config.search.epochs) epochs of batch \(config.search.batchSize), "
                 + "seed \(config.seed), \(communicator.size) rank(s), BLAS \(BLASRuntime.coreName)")
@@ -145,6 +147,7 @@ public enum NASSearchRun {
             try writeResults(outcome, config: config, recorder: recorder)
             outcome.summary = NASSummary.render(outcome, config: config)
         }
+        withExtendedLifetime(runLock) {}
         return outcome
     }
 

@@ -6,39 +6,25 @@ import Foundation
 /// and JSON Lines logs appended and flushed line by line so that a killed run keeps
 /// everything it recorded.
 final class RunRecorder {
-    let directory: URL
-    private var logs: [String: FileHandle] = [:]
+    let run: RunDirectory
+    private var logs: [String: JournalWriter] = [:]
 
-    init(directory: URL) {
-        self.directory = directory
+    init(run: RunDirectory) {
+        self.run = run
     }
 
-    deinit { for h in logs.values { try? h.close() } }
+    var directory: URL { run.url }
 
-    func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    func url(_ name: String) -> URL { run.file(name) }
 
     /// Appends one line to the log `name` (created on first use).
     func append(_ line: JSONValue, to name: String) throws {
-        let handle: FileHandle
-        if let h = logs[name] {
-            handle = h
-        } else {
-            let u = url(name)
-            guard FileManager.default.createFile(atPath: u.path, contents: nil) else {
-                throw NASInputError("cannot create \(u.path)")
-            }
-            handle = try FileHandle(forWritingTo: u)
-            logs[name] = handle
-        }
-        try handle.write(contentsOf: Data((line.description + "\n").utf8))
+        if logs[name] == nil { logs[name] = try JournalWriter(url: url(name), durability: .written, replacing: true) }
+        try logs[name]!.append(line)
     }
 
     /// Writes `document` (indented) to `name`, replacing it atomically.
     func write(_ document: JSONValue, to name: String) throws {
-        try Data((document.pretty() + "\n").utf8).write(to: url(name), options: .atomic)
-    }
-
-    func write(text: String, to name: String) throws {
-        try Data(text.utf8).write(to: url(name), options: .atomic)
+        try AtomicFile.write(document, to: url(name))
     }
 }
