@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "CohortTrainTests", dependencies: ["CohortTrain", "CohortFiles", "CohortCluster"]),
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
-        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortFiles"]),
+        .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
         .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTune"]),
     ]
 )

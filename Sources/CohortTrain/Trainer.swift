@@ -142,30 +142,17 @@ public final class Trainer {
 
     // MARK: Replica agreement
 
-    /// FNV-1a over the bits of every parameter and state value.
+    /// The digest of every parameter and state value.
     public var weightDigest: UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for buffer in [model.parameters.flat, model.state.flat] {
-            for v in buffer { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 }
-        }
-        return h
+        var d = WeightDigest()
+        d.add(UnsafeBufferPointer(model.parameters.flat))
+        d.add(UnsafeBufferPointer(model.state.flat))
+        return d.value
     }
 
-    /// Throws unless every rank holds bit-identical weights.
+    /// Throws ``ReplicaDivergence`` on every rank unless all hold bit-identical weights.
     public func checkReplicas() throws {
-        guard communicator.size > 1 else { replicaChecks += 1; return }
-        let d = Int64(bitPattern: weightDigest)
-        let low = try communicator.allreduced([d], op: .min)[0], high = try communicator.allreduced([d], op: .max)[0]
-        guard low == high else {
-            throw ReplicaDivergence(step: optimizer.stepCount, rank: communicator.rank)
-        }
+        try ReplicaDivergence.check(weightDigest, step: optimizer.stepCount, communicator: communicator)
         replicaChecks += 1
     }
-}
-
-/// Data-parallel replicas ended a step with different weights.
-public struct ReplicaDivergence: Error, CustomStringConvertible {
-    public let step: Int
-    public let rank: Int
-    public var description: String { "replicas hold different weights after optimizer step \(step) (seen on rank \(rank))" }
 }

@@ -40,9 +40,16 @@ final class RoundCheckpointTests: XCTestCase {
         func message(_ bytes: Data) -> String {
             federatedErrorMessage { try RoundCheckpoint.parse(bytes, path: "x.safetensors", settings: .init(kind: .yogi, learningRate: 0.1)) }
         }
-        XCTAssertTrue(message(good.prefix(good.count - 4)).contains("x.safetensors: damaged checkpoint: tensor server.second_moment does not fit the file (truncated?)"))
-        XCTAssertTrue(message(good.prefix(5)).contains("shorter than its 8-byte header length"))
-        XCTAssertTrue(message(Data(repeating: 0xFF, count: 64)).contains("does not fit the file"))
+        XCTAssertEqual(message(good.prefix(good.count - 4)),
+                       "run directory x.safetensors: damaged checkpoint: truncated: tensor server.second_moment ends at byte 36 of the data section, which has 32 bytes")
+        XCTAssertTrue(message(good.prefix(5)).contains("damaged checkpoint: truncated: 5 bytes, too short for the 8-byte header length"))
+        XCTAssertTrue(message(Data(repeating: 0xFF, count: 64)).contains("damaged checkpoint: truncated or corrupt: header length"))
+        var flipped = good
+        flipped[flipped.count - 1] ^= 0x01
+        XCTAssertTrue(message(flipped).contains("damaged checkpoint: corrupt: tensor data checksum"), message(flipped))
+        XCTAssertTrue(federatedErrorMessage {
+            try RoundCheckpoint.parse(good, path: "x.safetensors", settings: .init(kind: .yogi, learningRate: 0.1), parameterCount: 4)
+        }.contains("damaged checkpoint: tensor 'global' has 3 values, expected 4"))
         var foreign = good
         let range = try XCTUnwrap(foreign.range(of: Data("cohort-federated-1".utf8)))
         foreign.replaceSubrange(range, with: Data("something-else-1!!".utf8))

@@ -1,6 +1,7 @@
 import CohortCluster
 import CohortTensor
 import CohortTune
+import CohortTrain
 import XCTest
 @testable import CohortNAS
 
@@ -65,7 +66,7 @@ final class SearchTests: XCTestCase {
     func testDivergedRanksStopTheSearchEverywhere() throws {
         let config = try tinyConfig(.gaea)
         XCTAssertThrowsError(try train(config, ranks: 2, perturbRank: 1)) { error in
-            guard let divergence = error as? ReplicaDivergenceError else { return XCTFail("\(error)") }
+            guard let divergence = error as? ReplicaDivergence else { return XCTFail("\(error)") }
             XCTAssertEqual(divergence.step, 1)
             XCTAssertEqual(divergence.digests.count, 2)
             XCTAssertNotEqual(divergence.digests[0], divergence.digests[1])

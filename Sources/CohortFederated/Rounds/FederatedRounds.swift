@@ -105,13 +105,7 @@ public final class FederatedRounds {
 
     /// FNV-1a over the bits of the global model: equal digests mean bit-identical models
     /// (with overwhelming probability), so journals of two runs compare model by model.
-    public var globalDigest: UInt64 { Self.digest(global) }
-
-    public static func digest(_ values: [Float]) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for v in values { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    public var globalDigest: UInt64 { WeightDigest.of(global) }
 
     /// Whether every configured round has run.
     public var isFinished: Bool { completedRounds >= settings.rounds }

@@ -145,7 +145,7 @@ struct ArmRunner {
             let url = directory.checkpoint(arm: arm)
             if FileManager.default.fileExists(atPath: url.path) {
                 do {
-                    state = try RoundCheckpoint.read(from: url, settings: settings.server).state
+                    state = try RoundCheckpoint.read(from: url, settings: settings.server, parameterCount: model.parameters.count).state
                     header = Header(exists: true, completedRounds: state!.completedRounds, serverRound: state!.server.round,
                                     counts: [state!.global.count, state!.server.firstMoment.count, state!.server.secondMoment.count],
                                     fedex: state!.fedex)

@@ -1,6 +1,7 @@
 import CohortCluster
 import CohortData
 import CohortTensor
+import CohortTrain
 
 /// Trains a supernet data-parallel and scores architectures with its shared weights.
 ///
@@ -131,9 +132,7 @@ final class SupernetTrainer {
     @discardableResult
     func verifyReplicas(step: Int, architectureValues: [Double]) throws -> UInt64 {
         let mine = digest(architectureValues: architectureValues).value
-        guard communicator.size > 1 else { return mine }
-        let all = try communicator.allgather([Int64(bitPattern: mine)]).map { UInt64(bitPattern: $0[0]) }
-        guard Set(all).count == 1 else { throw ReplicaDivergenceError(step: step, digests: all) }
+        try ReplicaDivergence.check(mine, step: step, what: "supernet and architecture weights", communicator: communicator)
         return mine
     }
 }

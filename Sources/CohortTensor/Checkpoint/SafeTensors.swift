@@ -6,7 +6,9 @@ import Foundation
 /// name to `{"dtype", "shape", "data_offsets": [begin, end]}` (offsets relative to the
 /// data section) plus an optional `"__metadata__"` string-to-string map; then the data
 /// section, little-endian, tensors packed without gaps. The header is padded with
-/// spaces to a multiple of 8 bytes so the data is aligned.
+/// spaces to a multiple of 8 bytes so the data is aligned. Every file written records
+/// the CRC-32 of its tensor data as `__metadata__.crc32`, checked on reading, so a
+/// damaged file is refused instead of restoring wrong weights.
 public struct SafeTensors {
     public enum DType: String, Sendable {
         case f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u64 = "U64", u8 = "U8"
@@ -68,6 +70,24 @@ public struct SafeTensors {
 
     public subscript(name: String) -> Entry? { entries.first { $0.name == name }?.entry }
 
+    /// The CRC-32 of the tensor data in file order, in hex.
+    public var dataChecksum: String {
+        var crc: UInt32 = 0
+        for (_, e) in entries { crc = e.data.withUnsafeBytes { CRC32.checksum($0, seed: crc) } }
+        return String(crc, radix: 16)
+    }
+
+    /// The entry `name` as a flat F32 array of `count` values, or an error naming what
+    /// does not match.
+    public func floats(_ name: String, count: Int? = nil, path: String = "<memory>") throws -> [Float] {
+        guard let e = self[name] else { throw SafeTensorsError(path: path, reason: "no tensor named '\(name)'") }
+        guard e.dtype == .f32 else { throw SafeTensorsError(path: path, reason: "tensor '\(name)' is \(e.dtype.rawValue), not F32") }
+        if let count, e.elementCount != count {
+            throw SafeTensorsError(path: path, reason: "tensor '\(name)' has \(e.elementCount) values, expected \(count)")
+        }
+        return e.floats()
+    }
+
     // MARK: Writing
 
     /// The file's bytes. Tensors are stored in the order given; header keys sorted, so
@@ -83,7 +103,9 @@ public struct SafeTensors {
             header[name] = ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.data.count]] as [String: Any]
             offset += e.data.count
         }
-        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var metadata = self.metadata
+        metadata["crc32"] = dataChecksum
+        header["__metadata__"] = metadata
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }
         var out = Data(capacity: 8 + json.count + offset)
@@ -167,6 +189,9 @@ public struct SafeTensors {
         guard cursor == dataSize else { throw fail("corrupt: \(dataSize - cursor) bytes after the last tensor") }
         result.entries = ranges.map { r in
             (r.name, Entry(dtype: r.dtype, shape: r.shape, data: data.subdata(in: (headerEnd + r.begin)..<(headerEnd + r.end))))
+        }
+        if let expected = result.metadata["crc32"], result.dataChecksum != expected {
+            throw fail("corrupt: tensor data checksum \(result.dataChecksum) does not match the recorded \(expected)")
         }
         return result
     }

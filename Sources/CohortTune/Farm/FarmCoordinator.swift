@@ -146,14 +146,6 @@ public struct FarmCoordinator: Sendable {
     }
 }
 
-extension TrialScheduler {
-    /// The decision `nextDecision` would make, without keeping its effects.
-    public func nextDecisionPeek(now: Double) -> SchedulerDecision {
-        var copy = self
-        return copy.nextDecision(now: now)
-    }
-}
-
 // MARK: Rebuilding from a journal
 
 extension FarmCoordinator {
@@ -220,19 +212,3 @@ extension FarmCoordinator {
 }
 
 // MARK: Stopping at a target
-
-/// "Good enough": a result trained to at least `resource` whose metric is at least
-/// as good as `metric` ends the search (the `target` setting of a config).
-public struct StopTarget: Equatable, Sendable {
-    public var metric: Double
-    public var resource: Double
-
-    public init(metric: Double, resource: Double) {
-        self.metric = metric
-        self.resource = resource
-    }
-
-    public func isReached(metric m: Double, resource r: Double, mode: MetricMode) -> Bool {
-        r >= resource * (1 - 1e-12) && (m == metric || mode.isBetter(m, than: metric))
-    }
-}
