@@ -19,7 +19,7 @@ mode: min
 scheduler: {type: asha, eta: 3, min_resource: 1, max_resource: 27, max_trials: 4000}
 trainable: {type: surrogate, seconds_per_unit: 0, checkpoints: false}
 space:
-  learning_rate: {type: loguniform, low: 1.0e-4, high: 1.0}
+  lr: {type: loguniform, low: 1.0e-4, high: 1.0}
   momentum: {type: uniform, low: 0.0, high: 0.99}
 YAML
 
@@ -48,7 +48,7 @@ mode: min
 scheduler: {type: asha, eta: 3, min_resource: 1, max_resource: 9, time_limit: 30}
 trainable: {type: surrogate, seconds_per_unit: 1}
 space:
-  learning_rate: {type: loguniform, low: 1.0e-4, high: 1.0}
+  lr: {type: loguniform, low: 1.0e-4, high: 1.0}
   momentum: {type: uniform, low: 0.0, high: 0.99}
 YAML
 echo "== busy fraction, surrogate at 1 s per unit, 8 workers"
