@@ -73,6 +73,6 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTune"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS"]),
     ]
 )

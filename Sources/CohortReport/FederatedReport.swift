@@ -1,3 +1,4 @@
+import CohortFederated
 import CohortFiles
 import Foundation
 import CohortTune
@@ -7,10 +8,7 @@ import CohortTune
 /// rounds go (its entropy, the probability of its most likely configuration, and
 /// that configuration's value of each hyperparameter), and the arms' results.
 ///
-/// Read from `events.jsonl` as `cohort fed` writes it: `start` (data, clients,
-/// model), `arm` (server and local settings, FedEx's choices), one `round` per round
-/// (`train_loss`, `test_accuracy`/`test_loss` when evaluated, `fedex`), `result` per
-/// arm and rung, and `end` (the best arm).
+/// Read from `events.jsonl` through ``FederatedEvent``, the journal's own type.
 public struct FederatedReport: ReportRenderer {
     public let kind = "federated"
     public let accepts = "a federated run directory (an events.jsonl opening with a start event naming data and clients)"
@@ -18,71 +16,63 @@ public struct FederatedReport: ReportRenderer {
     public init() {}
 
     public func canRender(_ input: ReportInput) -> Bool {
-        guard let first = input.firstEvent else { return false }
-        return first["event"]?.stringValue == "start" && first["clients"]?.intValue != nil && first["data"] != nil
+        guard let first = input.firstEvent, case let .start(start) = FederatedEvent(json: first) else { return false }
+        return start.clients != nil && start.data != nil
     }
 
-    /// One round of one arm.
-    struct Round {
-        var arm: Int
-        var round: Int
-        var trainLoss: Double?
-        var testAccuracy: Double?
-        var testLoss: Double?
-        var validationAccuracy: Double?
-        var fedex: JSONValue?
-        var time: Double
-    }
+    typealias Round = FederatedEvent.Round
 
     public func render(_ input: ReportInput) throws -> HTMLPage {
-        let events = try RunFiles.lines(input.file("events.jsonl"))
+        let events = try RunFiles.lines(input.run.journalURL)
         return page(events: events, directory: input.url.lastPathComponent)
     }
 
     public func page(events: [JSONValue]) -> HTMLPage { page(events: events, directory: "") }
 
     func page(events: [JSONValue], directory: String) -> HTMLPage {
-        let start = events.first { $0["event"]?.stringValue == "start" }
-        let arms = events.filter { $0["event"]?.stringValue == "arm" }
-        let results = events.filter { $0["event"]?.stringValue == "result" }
-        let end = events.last { $0["event"]?.stringValue == "end" }
+        var start: FederatedEvent.Start?, end: FederatedEvent.Result?
+        var arms: [FederatedEvent.Arm] = [], results: [FederatedEvent.Result] = []
         // A resumed run may journal a round again: the last word counts.
         var byKey: [[Int]: Round] = [:]
-        for e in events where e["event"]?.stringValue == "round" {
-            guard let arm = e["arm"]?.intValue, let round = e["round"]?.intValue else { continue }
-            byKey[[arm, round]] = Round(arm: arm, round: round, trainLoss: e["train_loss"]?.number, testAccuracy: e["test_accuracy"]?.number,
-                                        testLoss: e["test_loss"]?.number, validationAccuracy: e["validation_accuracy"]?.number,
-                                        fedex: e["fedex"].flatMap { $0.isNull ? nil : $0 }, time: e["time"]?.doubleValue ?? 0)
+        for event in events.map(FederatedEvent.init(json:)) {
+            switch event {
+            case let .start(s): if start == nil { start = s }
+            case let .arm(a): arms.append(a)
+            case let .round(r): byKey[[r.arm, r.round]] = r
+            case let .result(r): results.append(r)
+            case let .end(r): end = r
+            case .other: break
+            }
         }
         let rounds = byKey.values.sorted { ($0.arm, $0.round) < ($1.arm, $1.round) }
         let armIDs = Array(Set(rounds.map(\.arm))).sorted()
         func armRounds(_ a: Int) -> [Round] { rounds.filter { $0.arm == a } }
-        let name = start?["name"]?.stringValue ?? directory
+        let name = start?.name ?? directory
         let multiple = armIDs.count > 1
         func armLabel(_ a: Int) -> String { "arm \(a)" }
 
         var page = HTMLPage(title: "Federated run \(name)",
-                            subtitle: [start?["data"].map { "data \(Self.text($0))" }, start?["clients"]?.intValue.map { "\($0) clients" },
-                                       start?["model"]?.stringValue.map { "model \($0)" }, start?["ranks"]?.intValue.map { "\($0) ranks" }]
+                            subtitle: [start?.data.map { "data \(Self.text($0))" }, start?.clients.map { "\($0) clients" },
+                                       start?.model.map { "model \($0)" }, start?.ranks.map { "\($0) ranks" }]
                                 .compactMap { $0 }.joined(separator: ", "),
                             kind: kind)
         var facts: [(String, String)] = []
         if let s = start {
-            facts.append(("data", "\(s["data"].map(Self.text) ?? "?"): \(s["clients"]?.intValue ?? 0) clients (\(s["held_out_clients"]?.intValue ?? 0) held out), \(s["train_samples"]?.intValue ?? 0) training samples"))
-            facts.append(("model", "\(s["model"]?.stringValue ?? "?"), \(s["parameters"]?.intValue ?? 0) parameters"))
+            facts.append(("data", "\(s.data.map(Self.text) ?? "?"): \(s.clients ?? 0) clients (\(s.heldOutClients ?? 0) held out), \(s.trainSamples ?? 0) training samples"))
+            facts.append(("model", "\(s.model ?? "?"), \(s.parameters ?? 0) parameters"))
         }
         facts.append(("arms", "\(armIDs.count)"))
         facts.append(("rounds", armIDs.map { "\(armLabel($0)): \(armRounds($0).map(\.round).max() ?? 0)" }.joined(separator: ", ")))
-        if let e = end, let a = e["arm"]?.intValue {
-            var s = "arm \(a) after \(e["rounds"]?.intValue ?? 0) rounds"
-            if let t = e["test_accuracy"]?.number { s += ": test accuracy \(NumberFormat.fixed(t, 4))" }
-            if let v = e["validation_accuracy"]?.number { s += ", validation \(NumberFormat.fixed(v, 4))" }
-            if let t = e["tuned_test_accuracy"]?.number { s += ", after fine-tuning \(NumberFormat.fixed(t, 4))" }
+        if let e = end, let a = e.arm {
+            var s = "arm \(a) after \(e.rounds ?? 0) rounds"
+            if let t = e.testAccuracy { s += ": test accuracy \(NumberFormat.fixed(t, 4))" }
+            if let v = e.validationAccuracy { s += ", validation \(NumberFormat.fixed(v, 4))" }
+            if let t = e.tunedTestAccuracy { s += ", after fine-tuning \(NumberFormat.fixed(t, 4))" }
             facts.append(("best", s))
         } else {
             facts.append(("best", "none yet (no end event: interrupted or still running)"))
         }
-        if let last = rounds.map(\.time).max() { facts.append(("duration", "\(NumberFormat.fixed(last, 1)) seconds")) }
+        if let last = rounds.map({ $0.time ?? 0 }).max() { facts.append(("duration", "\(NumberFormat.fixed(last, 1)) seconds")) }
         page.facts(facts)
 
         // MARK: Accuracy and loss
@@ -126,7 +116,7 @@ public struct FederatedReport: ReportRenderer {
             var probability = Chart(title: "Probability of the most likely configuration", xLabel: "round", yLabel: "probability", cssClass: "fedex-probability")
             entropy.width = 445; entropy.height = 300; probability.width = 445; probability.height = 300
             var names = Set<String>()
-            for r in fedexRounds { for (k, _) in r.fedex?["most_likely"]?.objectMembers ?? [] { names.insert(k) } }
+            for r in fedexRounds { for (k, _) in r.fedex?.mostLikely ?? [] { names.insert(k) } }
             var valueCharts: [Chart] = names.sorted().map { n in
                 var c = Chart(title: "Most likely \(n)", xLabel: "round", yLabel: n, cssClass: "fedex-value")
                 c.width = 445; c.height = 240
@@ -136,12 +126,12 @@ public struct FederatedReport: ReportRenderer {
                 let color = Palette.color(i)
                 let mine = fedexRounds.filter { $0.arm == a }
                 guard !mine.isEmpty else { continue }
-                entropy.series.append(Series(points: mine.compactMap { r in r.fedex?["entropy"]?.number.map { (x: Double(r.round), y: $0) } },
+                entropy.series.append(Series(points: mine.compactMap { r in r.fedex?.entropy.map { (x: Double(r.round), y: $0) } },
                                              color: color, strokeWidth: 2, cssClass: "entropy-line", data: [("data-arm", String(a))]))
-                probability.series.append(Series(points: mine.compactMap { r in r.fedex?["probability"]?.number.map { (x: Double(r.round), y: $0) } },
+                probability.series.append(Series(points: mine.compactMap { r in r.fedex?.probability.map { (x: Double(r.round), y: $0) } },
                                                  color: color, strokeWidth: 2, cssClass: "probability-line", data: [("data-arm", String(a))]))
                 for (j, n) in names.sorted().enumerated() {
-                    let pts = mine.compactMap { r in r.fedex?["most_likely"]?[n]?.number.map { (x: Double(r.round), y: $0) } }
+                    let pts = mine.compactMap { r in r.fedex?.mostLikely.first { $0.key == n }?.value.number.map { (x: Double(r.round), y: $0) } }
                     valueCharts[j].series.append(Series(points: pts, color: color, style: .step, strokeWidth: 2, cssClass: "most-likely-line",
                                                         data: [("data-arm", String(a)), ("data-hyperparameter", n)]))
                 }
@@ -159,12 +149,8 @@ public struct FederatedReport: ReportRenderer {
             // Each arm's choices.
             var rows: [[String]] = []
             for arm in arms {
-                guard let a = arm["arm"]?.intValue, let space = arm["fedex_space"]?.arrayValue else { continue }
-                for c in space {
-                    let choices = (c["choices"]?.arrayValue ?? []).map { ch in
-                        (ch.objectMembers ?? []).map { "\($0.key)=\(Self.text($0.value))" }.joined(separator: " ")
-                    }
-                    rows.append([String(a), c["name"]?.stringValue ?? "?", choices.joined(separator: ", ")])
+                for c in arm.fedexSpace {
+                    rows.append([String(arm.arm), c.name, c.choices.map(Self.text).joined(separator: ", ")])
                 }
             }
             if !rows.isEmpty { page.table(header: ["arm", "hyperparameter", "choices"], rows: rows, cssClass: "fedex-space") }
@@ -173,20 +159,24 @@ public struct FederatedReport: ReportRenderer {
         // MARK: Arms and results
         page.heading("Arms")
         page.table(header: ["arm", "server", "local"], rows: arms.map { a in
-            [a["arm"].map(Self.text) ?? "?", (a["server"]?.objectMembers ?? []).map { "\($0.key)=\(Self.text($0.value))" }.joined(separator: " "),
-             (a["local"]?.objectMembers ?? []).map { "\($0.key)=\(Self.text($0.value))" }.joined(separator: " ")]
+            [String(a.arm), Self.text(a.server), Self.text(a.local)]
         }, cssClass: "arms")
         if !results.isEmpty {
             page.heading("Results")
-            func f(_ v: JSONValue?) -> String { v?.number.map { NumberFormat.fixed($0, 4) } ?? "-" }
+            func f(_ v: Double?) -> String { v.map { NumberFormat.fixed($0, 4) } ?? "-" }
+            func i(_ v: Int?) -> String { v.map(String.init) ?? "?" }
             page.table(header: ["arm", "rung", "rounds", "metric", "test accuracy", "validation accuracy", "fine-tuned test accuracy", "local settled on"],
                        rows: results.map { r in
-                           [r["arm"].map(Self.text) ?? "?", r["rung"].map(Self.text) ?? "?", r["rounds"].map(Self.text) ?? "?", f(r["metric"]),
-                            f(r["test_accuracy"]), f(r["validation_accuracy"]), f(r["tuned_test_accuracy"]),
-                            (r["local"]?.objectMembers ?? []).map { "\($0.key)=\(Self.text($0.value))" }.joined(separator: " ")]
+                           [i(r.arm), i(r.rung), i(r.rounds), f(r.metric), f(r.testAccuracy), f(r.validationAccuracy),
+                            f(r.tunedTestAccuracy), Self.text(r.local)]
                        }, cssClass: "results")
         }
         return page
+    }
+
+    /// `name=value name=value`.
+    static func text(_ settings: FederatedEvent.Settings) -> String {
+        settings.map { "\($0.key)=\(text($0.value))" }.joined(separator: " ")
     }
 
     static func text(_ v: JSONValue) -> String {

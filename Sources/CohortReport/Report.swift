@@ -19,11 +19,14 @@ public struct ReportInput: Sendable {
 
     public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
     public func has(_ name: String) -> Bool { isDirectory && FileManager.default.fileExists(atPath: file(name).path) }
+    /// The path as a run directory (its config, journal and workload files).
+    public var run: RunDirectory { RunDirectory(url) }
+    public func has(_ file: URL) -> Bool { isDirectory && FileManager.default.fileExists(atPath: file.path) }
 
     /// The first line of `events.jsonl` as JSON: every workload's journal opens
     /// with an event that says what ran, which is how a kind is recognised.
     public var firstEvent: JSONValue? {
-        guard has("events.jsonl"), let handle = try? FileHandle(forReadingFrom: file("events.jsonl")) else { return nil }
+        guard has(run.journalURL), let handle = try? FileHandle(forReadingFrom: run.journalURL) else { return nil }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
         guard let line = String(decoding: head, as: UTF8.self).split(separator: "\n").first else { return nil }
@@ -75,7 +78,7 @@ public struct ReportRegistry: Sendable {
             if let e = input.firstEvent {
                 found = "its events.jsonl opens with \(e.description.prefix(160))"
             } else {
-                found = input.has("events.jsonl") ? "its events.jsonl is empty or unreadable" : "it has no events.jsonl and no scaling CSV"
+                found = input.has(input.run.journalURL) ? "its events.jsonl is empty or unreadable" : "it has no events.jsonl and no scaling CSV"
             }
         }
         throw ReportError("cannot tell what kind of run \(input.url.path) is (\(found)); cohort report reads "

@@ -19,7 +19,7 @@ public struct ScalingReport: ReportRenderer {
     }
 
     public func canRender(_ input: ReportInput) -> Bool {
-        if input.isDirectory && input.has("events.jsonl") { return false }
+        if input.isDirectory && input.has(input.run.journalURL) { return false }
         return input.csvFiles.contains(where: Self.isScalingCSV)
     }
 

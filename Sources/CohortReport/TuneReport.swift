@@ -17,10 +17,10 @@ public struct TuneReport: ReportRenderer {
     public init() {}
 
     public func canRender(_ input: ReportInput) -> Bool {
-        guard input.has("config.yaml"), let first = input.firstEvent,
-              first["event"]?.stringValue == "run", first["scheduler"]?.stringValue != nil else { return false }
+        guard input.has(input.run.configURL), let first = input.firstEvent,
+              case .run = (try? JournalEvent(json: first, space: SearchSpace([]))) else { return false }
         // The journal's configurations are read through the config's search space.
-        let config = (try? String(contentsOf: input.file("config.yaml"), encoding: .utf8)).flatMap { try? ConfigDocument.parse($0) }
+        let config = (try? String(contentsOf: input.run.configURL, encoding: .utf8)).flatMap { try? ConfigDocument.parse($0) }
         return config?["space"] != nil && config?["scheduler"] != nil
     }
 
@@ -41,7 +41,7 @@ public struct TuneReport: ReportRenderer {
             let config = try TuneConfig.parse(text, source: "config.yaml", catalog: try inertCatalog(for: text))
             let events = try JournalContents.read(url: run.journalURL, space: config.space).events
             let best = (try? Data(contentsOf: run.bestURL)).flatMap { try? JSONValue.parse(String(decoding: $0, as: UTF8.self)) }
-            return Run(config: config, events: events, simulated: input.has("simulation.json"), best: best)
+            return Run(config: config, events: events, simulated: input.has(run.simulationURL), best: best)
         } catch let e as ReportError {
             throw e
         } catch {

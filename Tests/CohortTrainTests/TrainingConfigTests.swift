@@ -23,10 +23,12 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(j.batchSize, 64, "defaults fill what the file leaves out")
     }
 
+    /// The error `text` is refused with, all its lines.
+    private func message(_ text: String) -> String {
+        do { _ = try TrainingConfig.parse(text); return "no error" } catch { return "\(error)" }
+    }
+
     func testErrorsNameTheKey() {
-        func message(_ text: String) -> String {
-            do { _ = try TrainingConfig.parse(text); return "no error" } catch { return "\(error)" }
-        }
         XCTAssertEqual(message("epoch: 3"), "epoch: unknown key; did you mean epochs?")
         XCTAssertEqual(message("model: { type: mlp, hiden: [3] }"), "model.hiden: unknown key; did you mean hidden?")
         XCTAssertEqual(message("epochs: three"), "epochs: must be a whole number, got a string")
@@ -39,9 +41,6 @@ final class TrainingConfigTests: XCTestCase {
     }
 
     func testFormerCamelCaseKeysNameTheirSnakeCaseName() {
-        func message(_ text: String) -> String {
-            do { _ = try TrainingConfig.parse(text); return "no error" } catch { return "\(error)" }
-        }
         XCTAssertEqual(message("optimizer: { learningRate: 0.1 }"), "optimizer.learningRate: unknown key; did you mean learning_rate?")
         XCTAssertEqual(message("model: { kind: mlp }"), "model.kind: unknown key; did you mean type?")
         XCTAssertEqual(message("dataDirectory: /data"), "dataDirectory: unknown key; did you mean data_dir?")

@@ -174,13 +174,15 @@ struct ArmRunner {
                           lastGlobalModel: lastGlobal)
     }
 
+    private typealias K = FederatedEvent.Key
+
     private func finish(_ outcome: FedOutcome) throws {
-        var members: [(key: String, value: JSONValue)] = [("event", .string("end"))]
+        var members: [(key: String, value: JSONValue)] = [(K.event, .string(FederatedEvent.Kind.end.rawValue))]
         if let best = outcome.best { members += Self.fields(best) }
-        members.append(("time", .double(now)))
+        members.append((K.time, .double(now)))
         try journal?.append(.object(members))
         let summary = JSONValue.object([
-            ("name", .string(config.name)),
+            (K.name, .string(config.name)),
             ("best", outcome.best.map { .object(Self.fields($0)) } ?? .null),
             ("results", .array(outcome.results.map { .object(Self.fields($0)) })),
         ])
@@ -192,14 +194,14 @@ struct ArmRunner {
     static func fields(_ r: ArmResult) -> [(key: String, value: JSONValue)] {
         func optional(_ x: Double?) -> JSONValue { x.map(JSONValue.double) ?? .null }
         var members: [(key: String, value: JSONValue)] = [
-            ("arm", .int(r.arm)), ("rung", .int(r.rung)), ("rounds", .int(r.rounds)), ("metric", RunEvent.number(r.metric)),
-            ("test_accuracy", .double(r.testAccuracy)), ("validation_accuracy", optional(r.validationAccuracy)),
-            ("heldout_accuracy", optional(r.heldOutAccuracy)),
+            (K.arm, .int(r.arm)), (K.rung, .int(r.rung)), (K.rounds, .int(r.rounds)), (K.metric, RunEvent.number(r.metric)),
+            (K.testAccuracy, .double(r.testAccuracy)), (K.validationAccuracy, optional(r.validationAccuracy)),
+            (K.heldOutAccuracy, optional(r.heldOutAccuracy)),
         ]
         if r.tunedTestAccuracy != nil {
-            members.append(("tuned_test_accuracy", optional(r.tunedTestAccuracy)))
-            members.append(("tuned_validation_accuracy", optional(r.tunedValidationAccuracy)))
-            members.append(("tuned_heldout_accuracy", optional(r.tunedHeldOutAccuracy)))
+            members.append((K.tunedTestAccuracy, optional(r.tunedTestAccuracy)))
+            members.append((K.tunedValidationAccuracy, optional(r.tunedValidationAccuracy)))
+            members.append((K.tunedHeldOutAccuracy, optional(r.tunedHeldOutAccuracy)))
         }
         return members
     }

@@ -197,32 +197,26 @@ public enum FederatedRunner {
         }
         var kept: [JSONValue] = []
         for event in events {
-            let kind = event["event"]?.stringValue ?? ""
-            if let t = event["time"]?.doubleValue { replay.timeOffset = max(replay.timeOffset, t) }
-            switch kind {
-            case "round":
-                guard let arm = event["arm"]?.intValue, let round = event["round"]?.intValue else { continue }
-                if round <= (try covered(arm)) { kept.append(event) }
-            case "result":
-                guard let arm = event["arm"]?.intValue, let rounds = event["rounds"]?.intValue,
-                      let rung = event["rung"]?.intValue else { continue }
+            if let t = event[FederatedEvent.Key.time]?.doubleValue { replay.timeOffset = max(replay.timeOffset, t) }
+            switch FederatedEvent(json: event) {
+            case let .round(r):
+                if r.round <= (try covered(r.arm)) { kept.append(event) }
+            case let .result(r):
+                guard let arm = r.arm, let rounds = r.rounds, let rung = r.rung else { continue }
                 guard rounds <= (try covered(arm)) else { continue }
                 kept.append(event)
                 replay.results.append(ArmResult(
-                    arm: arm, rung: rung, rounds: rounds, metric: event["metric"]?.doubleValue ?? .infinity,
-                    testAccuracy: event["test_accuracy"]?.doubleValue ?? 0,
-                    validationAccuracy: event["validation_accuracy"]?.doubleValue,
-                    heldOutAccuracy: event["heldout_accuracy"]?.doubleValue,
-                    tunedTestAccuracy: event["tuned_test_accuracy"]?.doubleValue,
-                    tunedValidationAccuracy: event["tuned_validation_accuracy"]?.doubleValue,
-                    tunedHeldOutAccuracy: event["tuned_heldout_accuracy"]?.doubleValue))
-            case "arm":
-                if let arm = event["arm"]?.intValue { replay.announcedArms.append(arm) }
+                    arm: arm, rung: rung, rounds: rounds, metric: r.metric ?? .infinity, testAccuracy: r.testAccuracy ?? 0,
+                    validationAccuracy: r.validationAccuracy, heldOutAccuracy: r.heldOutAccuracy,
+                    tunedTestAccuracy: r.tunedTestAccuracy, tunedValidationAccuracy: r.tunedValidationAccuracy,
+                    tunedHeldOutAccuracy: r.tunedHeldOutAccuracy))
+            case let .arm(a):
+                replay.announcedArms.append(a.arm)
                 kept.append(event)
-            case "end":
+            case .end:
                 replay.finished = true
                 kept.append(event)
-            default:
+            case .start, .other:
                 kept.append(event)
             }
         }

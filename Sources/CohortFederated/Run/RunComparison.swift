@@ -63,9 +63,9 @@ public struct RunComparison: Sendable {
     /// Per arm, per round: the digest and test accuracy the journal recorded.
     private static func rounds(_ events: [JSONValue]) -> [Int: [Int: (digest: String, accuracy: Double?)]] {
         var out: [Int: [Int: (digest: String, accuracy: Double?)]] = [:]
-        for e in events where e["event"]?.stringValue == "round" {
-            guard let arm = e["arm"]?.intValue, let round = e["round"]?.intValue, let digest = e["model_digest"]?.stringValue else { continue }
-            out[arm, default: [:]][round] = (digest, e["test_accuracy"]?.doubleValue)
+        for case let .round(r) in events.map(FederatedEvent.init(json:)) {
+            guard let digest = r.modelDigest else { continue }
+            out[r.arm, default: [:]][r.round] = (digest, r.testAccuracy)
         }
         return out
     }

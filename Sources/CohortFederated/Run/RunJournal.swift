@@ -62,30 +62,32 @@ public final class RunJournal {
 
 /// The journal's event lines.
 enum RunEvent {
+    typealias K = FederatedEvent.Key
+
     static func number(_ x: Double) -> JSONValue { x.isFinite ? .double(x) : .null }
 
     static func start(config: FedConfig, data: FederatedDataset, parameters: Int, ranks: Int, model: String) -> JSONValue {
         .object([
-            ("event", .string("start")), ("name", .string(config.name)), ("seed", .int(Int(config.seed))),
-            ("data", .string(data.name)), ("clients", .int(data.clients.count)),
-            ("held_out_clients", .int(data.heldOutClients.count)), ("train_samples", .int(data.trainSampleCount)),
-            ("model", .string(model)), ("parameters", .int(parameters)), ("ranks", .int(ranks)), ("time", .double(0)),
+            (K.event, .string(FederatedEvent.Kind.start.rawValue)), (K.name, .string(config.name)), (K.seed, .int(Int(config.seed))),
+            (K.data, .string(data.name)), (K.clients, .int(data.clients.count)),
+            (K.heldOutClients, .int(data.heldOutClients.count)), (K.trainSamples, .int(data.trainSampleCount)),
+            (K.model, .string(model)), (K.parameters, .int(parameters)), (K.ranks, .int(ranks)), (K.time, .double(0)),
         ])
     }
 
     static func arm(_ arm: Int, searchConfig: TrialConfig, settings: RoundSettings, time: Double) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
-            ("event", .string("arm")), ("arm", .int(arm)), ("config", searchConfig.json),
-            ("server", .object([("type", .string(settings.server.kind.rawValue)), ("learning_rate", .double(settings.server.learningRate)),
+            (K.event, .string(FederatedEvent.Kind.arm.rawValue)), (K.arm, .int(arm)), (K.config, searchConfig.json),
+            (K.server, .object([("type", .string(settings.server.kind.rawValue)), ("learning_rate", .double(settings.server.learningRate)),
                                 ("momentum", .double(settings.server.momentum)), ("decay", .double(settings.server.decay))])),
-            ("local", hyperparameters(settings.local)),
+            (K.local, hyperparameters(settings.local)),
         ]
         if let space = settings.fedex?.space {
-            members.append(("fedex_space", .array(space.categoricals.map { c in
-                .object([("name", .string(c.name)), ("choices", .array(c.choices.map(choice)))])
+            members.append((K.fedexSpace, .array(space.categoricals.map { c in
+                .object([(K.name, .string(c.name)), (K.choices, .array(c.choices.map(choice)))])
             })))
         }
-        members.append(("time", .double(time)))
+        members.append((K.time, .double(time)))
         return .object(members)
     }
 
@@ -93,47 +95,47 @@ enum RunEvent {
                       space: FedExSpace?, digest: UInt64, time: Double) -> JSONValue {
         let p = record.participants
         var members: [(key: String, value: JSONValue)] = [
-            ("event", .string("round")), ("arm", .int(arm)), ("round", .int(record.round + 1)),
-            ("sampled", .array(p.selected.map(JSONValue.int))), ("stragglers", .array(p.stragglers.map(JSONValue.int))),
-            ("diverged", .array(record.diverged.map(JSONValue.int))), ("train_loss", number(record.trainLoss)),
+            (K.event, .string(FederatedEvent.Kind.round.rawValue)), (K.arm, .int(arm)), (K.round, .int(record.round + 1)),
+            (K.sampled, .array(p.selected.map(JSONValue.int))), (K.stragglers, .array(p.stragglers.map(JSONValue.int))),
+            (K.diverged, .array(record.diverged.map(JSONValue.int))), (K.trainLoss, number(record.trainLoss)),
         ]
         members += evaluationFields(evaluation)
-        members.append(("model_digest", .string(String(format: "%016llx", digest))))
+        members.append((K.modelDigest, .string(String(format: "%016llx", digest))))
         if let fedex, let space {
-            var f: [(key: String, value: JSONValue)] = [("entropy", .double(fedex.entropy))]
+            var f: [(key: String, value: JSONValue)] = [(K.entropy, .double(fedex.entropy))]
             if let step = record.fedexStep {
-                f += [("baseline", number(step.baseline)), ("mean_validation_loss", number(step.meanLoss))]
+                f += [(K.baseline, number(step.baseline)), (K.meanValidationLoss, number(step.meanLoss))]
             }
-            f += [("most_likely", mostLikely(fedex, space)), ("probability", .double(fedex.mostLikelyProbability)),
-                  ("frozen", .bool(fedex.isFrozen))]
-            members.append(("fedex", .object(f)))
+            f += [(K.mostLikely, mostLikely(fedex, space)), (K.probability, .double(fedex.mostLikelyProbability)),
+                  (K.frozen, .bool(fedex.isFrozen))]
+            members.append((K.fedex, .object(f)))
         }
-        members.append(("time", .double(time)))
+        members.append((K.time, .double(time)))
         return .object(members)
     }
 
     static func result(arm: Int, rung: Int, rounds: Int, metric: Double, evaluation: EvaluationRecord,
                        tuned: EvaluationRecord?, configuration: LocalHyperparameters, time: Double) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
-            ("event", .string("result")), ("arm", .int(arm)), ("rung", .int(rung)), ("rounds", .int(rounds)),
-            ("metric", number(metric)),
+            (K.event, .string(FederatedEvent.Kind.result.rawValue)), (K.arm, .int(arm)), (K.rung, .int(rung)), (K.rounds, .int(rounds)),
+            (K.metric, number(metric)),
         ] + evaluationFields(evaluation)
         if let tuned {
-            members += [("tuned_test_accuracy", .double(tuned.test.accuracy)),
-                        ("tuned_validation_accuracy", tuned.validation.count > 0 ? .double(tuned.validation.accuracy) : .null),
-                        ("tuned_heldout_accuracy", tuned.heldOut.count > 0 ? .double(tuned.heldOut.accuracy) : .null)]
+            members += [(K.tunedTestAccuracy, .double(tuned.test.accuracy)),
+                        (K.tunedValidationAccuracy, tuned.validation.count > 0 ? .double(tuned.validation.accuracy) : .null),
+                        (K.tunedHeldOutAccuracy, tuned.heldOut.count > 0 ? .double(tuned.heldOut.accuracy) : .null)]
         }
-        members += [("local", hyperparameters(configuration)), ("time", .double(time))]
+        members += [(K.local, hyperparameters(configuration)), (K.time, .double(time))]
         return .object(members)
     }
 
     static func evaluationFields(_ evaluation: EvaluationRecord?) -> [(key: String, value: JSONValue)] {
         guard let e = evaluation else {
-            return [("test_accuracy", .null), ("test_loss", .null), ("validation_accuracy", .null), ("heldout_accuracy", .null)]
+            return [(K.testAccuracy, .null), (K.testLoss, .null), (K.validationAccuracy, .null), (K.heldOutAccuracy, .null)]
         }
-        return [("test_accuracy", .double(e.test.accuracy)), ("test_loss", number(e.test.meanLoss)),
-                ("validation_accuracy", e.validation.count > 0 ? .double(e.validation.accuracy) : .null),
-                ("heldout_accuracy", e.heldOut.count > 0 ? .double(e.heldOut.accuracy) : .null)]
+        return [(K.testAccuracy, .double(e.test.accuracy)), (K.testLoss, number(e.test.meanLoss)),
+                (K.validationAccuracy, e.validation.count > 0 ? .double(e.validation.accuracy) : .null),
+                (K.heldOutAccuracy, e.heldOut.count > 0 ? .double(e.heldOut.accuracy) : .null)]
     }
 
     static func hyperparameters(_ h: LocalHyperparameters) -> JSONValue {

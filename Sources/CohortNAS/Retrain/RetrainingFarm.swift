@@ -4,6 +4,8 @@ import CohortTensor
 import CohortTune
 import Foundation
 
+private typealias K = NASRunFiles.Key
+
 /// One candidate retrained from scratch.
 public struct RetrainedCandidate: Sendable {
     public var architecture: CellArchitecture
@@ -20,14 +22,14 @@ public struct RetrainedCandidate: Sendable {
     public var checkpoint: URL
 
     var json: JSONValue {
-        var m: [(key: String, value: JSONValue)] = [("trial", .int(trial)), ("architecture", .string(architecture.nasBench201String))]
-        if let v = validationAccuracy { m.append(("validation_accuracy", .double(v))) }
-        if let t = testAccuracy { m.append(("test_accuracy", .double(t))) }
-        if let s = trainSeconds { m.append(("train_seconds", .double(s))) }
-        if let s = jobSeconds { m.append(("job_seconds", .double(s))) }
-        if let d = weightsDigest { m.append(("weights_digest", .string(d))) }
-        if let f = failure { m.append(("failed", .string(f))) }
-        m.append(("checkpoint", .string(checkpoint.path)))
+        var m: [(key: String, value: JSONValue)] = [(K.trial, .int(trial)), (K.architecture, .string(architecture.nasBench201String))]
+        if let v = validationAccuracy { m.append((K.validationAccuracy, .double(v))) }
+        if let t = testAccuracy { m.append((K.testAccuracy, .double(t))) }
+        if let s = trainSeconds { m.append((K.trainSeconds, .double(s))) }
+        if let s = jobSeconds { m.append((K.jobSeconds, .double(s))) }
+        if let d = weightsDigest { m.append((K.weightsDigest, .string(d))) }
+        if let f = failure { m.append((K.failed, .string(f))) }
+        m.append((K.checkpoint, .string(checkpoint.path)))
         return .object(m)
     }
 }
@@ -71,7 +73,7 @@ enum RetrainingFarm {
     private static func coordinate(_ candidates: [CellArchitecture], space: SearchSpace, run: RunDirectory, config: NASConfig,
                                    communicator: Communicator, log: @escaping @Sendable (String) -> Void) throws -> [RetrainedCandidate] {
         let epochs = Double(config.retrain.epochs)
-        let plan: JSONValue = .object([("epochs", .int(config.retrain.epochs)), ("seed", .int(Int(config.seed))),
+        let plan: JSONValue = .object([("epochs", .int(config.retrain.epochs)), (K.seed, .int(Int(config.seed))),
                                        ("candidates", .array(candidates.map { .string($0.nasBench201String) }))])
         try run.create(configText: plan.pretty() + "\n")
         let journal = RecordingJournal(try JournalWriter(url: run.journalURL, durability: .written))

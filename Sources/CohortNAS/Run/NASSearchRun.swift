@@ -4,6 +4,8 @@ import CohortTensor
 import CohortTune
 import Foundation
 
+private typealias K = NASRunFiles.Key
+
 /// `cohort nas search` as a library call: every rank calls it with the same config.
 ///
 /// 1. Checks the input on every rank (config against the rank count; rank 0 checks the
@@ -93,7 +95,7 @@ public enum NASSearchRun {
             if let d = e.derived { line += "  derived \(d)" }
             log(line)
         }
-        if root { try search.checkpoint().write(to: directory.appendingPathComponent(RunFiles.supernet)) }
+        if root { try search.checkpoint().write(to: directory.appendingPathComponent(NASRunFiles.supernet)) }
 
         // Candidates, scored with the shared weights.
         let scoringStarted = DispatchTime.now().uptimeNanoseconds
@@ -109,7 +111,7 @@ public enum NASSearchRun {
         }
         let scoringSeconds = Double(DispatchTime.now().uptimeNanoseconds - scoringStarted) / 1e9
         if root {
-            try recorder?.write(.array(candidates.map(\.json)), to: RunFiles.candidates)
+            try recorder?.write(.array(candidates.map(\.json)), to: NASRunFiles.candidates)
             log(String(format: "scored candidates in %.1f s; best with shared weights: %@ (validation accuracy %.4f)",
                        scoringSeconds, candidates[0].architecture.nasBench201String, candidates[0].validationAccuracy))
         }
@@ -122,7 +124,7 @@ public enum NASSearchRun {
             let retrainStarted = DispatchTime.now().uptimeNanoseconds
             let silent: @Sendable (String) -> Void = { _ in }
             let farmLog = root ? log : silent
-            retrained = try RetrainingFarm.run(toRetrain, config: config, directory: directory.appendingPathComponent(RunFiles.retrainDirectory),
+            retrained = try RetrainingFarm.run(toRetrain, config: config, directory: directory.appendingPathComponent(NASRunFiles.retrainDirectory),
                                                communicator: communicator, log: farmLog)
             retrainSeconds = Double(DispatchTime.now().uptimeNanoseconds - retrainStarted) / 1e9
         }
@@ -163,52 +165,52 @@ public enum NASSearchRun {
         let chosenRetrained = o.retrained?.first { $0.architecture == o.chosen && $0.validationAccuracy != nil }
         let shared = o.candidates.first { $0.architecture == o.chosen }
         var chosen: [(key: String, value: JSONValue)] = [
-            ("strategy", .string(config.strategy.rawValue)), ("seed", .int(Int(config.seed))), ("architecture", o.chosen.json),
+            (K.strategy, .string(config.strategy.rawValue)), (K.seed, .int(Int(config.seed))), (K.architecture, o.chosen.json),
         ]
         if let shared { chosen.append(("shared_weights", shared.json)) }
         if let weights = o.supernet.architectureWeights {
             chosen.append(("architecture_weights", .array(weights.map { .array($0.map(JSONValue.double)) })))
             chosen.append(("derived_without_none", .bool(o.supernet.derivedExcludedNone)))
         }
-        if let r = chosenRetrained { chosen.append(("retrained", r.json)) }
+        if let r = chosenRetrained { chosen.append((K.retrained, r.json)) }
         chosen.append(("chosen_by", .string(chosenRetrained != nil ? "validation accuracy after retraining" : "validation accuracy with the shared weights")))
-        try recorder.write(.object(chosen), to: RunFiles.chosen)
+        try recorder.write(.object(chosen), to: NASRunFiles.chosen)
 
         if let r = chosenRetrained {
-            let target = recorder.url(RunFiles.retrained)
+            let target = recorder.url(NASRunFiles.retrained)
             try? FileManager.default.removeItem(at: target)
             try FileManager.default.copyItem(at: r.checkpoint, to: target)
-            try recorder.write(.object([("architecture", .string(r.architecture.nasBench201String)),
+            try recorder.write(.object([(K.architecture, .string(r.architecture.nasBench201String)),
                                         ("epochs", .int(config.retrain.epochs)),
-                                        ("validation_accuracy", r.validationAccuracy.map(JSONValue.double) ?? .null),
-                                        ("test_accuracy", r.testAccuracy.map(JSONValue.double) ?? .null),
-                                        ("train_seconds", r.trainSeconds.map(JSONValue.double) ?? .null),
-                                        ("checkpoint", .string(RunFiles.retrained))]),
-                               to: RunFiles.retrainedReport)
+                                        (K.validationAccuracy, r.validationAccuracy.map(JSONValue.double) ?? .null),
+                                        (K.testAccuracy, r.testAccuracy.map(JSONValue.double) ?? .null),
+                                        (K.trainSeconds, r.trainSeconds.map(JSONValue.double) ?? .null),
+                                        (K.checkpoint, .string(NASRunFiles.retrained))]),
+                               to: NASRunFiles.retrainedReport)
         }
-        try recorder.write(summaryJSON(o, config: config), to: RunFiles.summary)
+        try recorder.write(summaryJSON(o, config: config), to: NASRunFiles.summary)
     }
 
     static func summaryJSON(_ o: Outcome, config: NASConfig) -> JSONValue {
         let s = o.supernet
         var m: [(key: String, value: JSONValue)] = [
-            ("strategy", .string(config.strategy.rawValue)), ("seed", .int(Int(config.seed))), ("ranks", .int(s.ranks)),
-            ("supernet_parameters", .int(s.parameterCount)), ("supernet_steps", .int(s.steps)),
-            ("supernet_seconds", .double(s.seconds)), ("supernet_steps_per_second", .double(s.stepsPerSecond)),
-            ("scoring_seconds", .double(o.scoringSeconds)), ("replica_checks", .int(s.replicaChecks)),
-            ("supernet_digest", .string(s.digest)),
+            (K.strategy, .string(config.strategy.rawValue)), (K.seed, .int(Int(config.seed))), (K.ranks, .int(s.ranks)),
+            (K.supernetParameters, .int(s.parameterCount)), (K.supernetSteps, .int(s.steps)),
+            (K.supernetSeconds, .double(s.seconds)), (K.supernetStepsPerSecond, .double(s.stepsPerSecond)),
+            (K.scoringSeconds, .double(o.scoringSeconds)), (K.replicaChecks, .int(s.replicaChecks)),
+            (K.supernetDigest, .string(s.digest)),
         ]
-        if let d = s.architectureDigest { m.append(("architecture_weights_digest", .string(d))) }
-        m.append(("chosen", .string(o.chosen.nasBench201String)))
-        if let v = o.chosenValidationAccuracy { m.append(("chosen_validation_accuracy", .double(v))) }
-        if let t = o.chosenTestAccuracy { m.append(("chosen_test_accuracy", .double(t))) }
-        if let r = o.retrainSeconds { m.append(("retrain_seconds", .double(r))) }
+        if let d = s.architectureDigest { m.append((K.architectureWeightsDigest, .string(d))) }
+        m.append((K.chosen, .string(o.chosen.nasBench201String)))
+        if let v = o.chosenValidationAccuracy { m.append((K.chosenValidationAccuracy, .double(v))) }
+        if let t = o.chosenTestAccuracy { m.append((K.chosenTestAccuracy, .double(t))) }
+        if let r = o.retrainSeconds { m.append((K.retrainSeconds, .double(r))) }
         if let cost = searchCost(o) {
-            m += [("one_architecture_seconds", .double(cost.oneArchitecture)), ("search_rank_seconds", .double(cost.searchRankSeconds)),
-                  ("search_cost_in_trainings", .double(cost.multiple))]
+            m += [(K.oneArchitectureSeconds, .double(cost.oneArchitecture)), (K.searchRankSeconds, .double(cost.searchRankSeconds)),
+                  (K.searchCostInTrainings, .double(cost.multiple))]
         }
-        m.append(("total_seconds", .double(o.totalSeconds)))
-        if let retrained = o.retrained { m.append(("retrained", .array(retrained.map(\.json)))) }
+        m.append((K.totalSeconds, .double(o.totalSeconds)))
+        if let retrained = o.retrained { m.append((K.retrained, .array(retrained.map(\.json)))) }
         return .object(m)
     }
 

@@ -5,6 +5,8 @@ import CohortTensor
 import CohortTune
 import Foundation
 
+private typealias K = NASRunFiles.Key
+
 /// An architecture's score with the supernet's shared weights.
 public struct CandidateScore: Sendable, Equatable {
     public var architecture: CellArchitecture
@@ -18,9 +20,9 @@ public struct CandidateScore: Sendable, Equatable {
     public var validationLoss: Double
 
     var json: JSONValue {
-        var m: [(key: String, value: JSONValue)] = [("architecture", .string(architecture.nasBench201String)), ("round", .int(round))]
-        if let a = minibatchAccuracy, let l = minibatchLoss { m += [("minibatch_accuracy", .double(a)), ("minibatch_loss", .double(l))] }
-        m += [("validation_accuracy", .double(validationAccuracy)), ("validation_loss", .double(validationLoss))]
+        var m: [(key: String, value: JSONValue)] = [(K.architecture, .string(architecture.nasBench201String)), (K.round, .int(round))]
+        if let a = minibatchAccuracy, let l = minibatchLoss { m += [(K.minibatchAccuracy, .double(a)), (K.minibatchLoss, .double(l))] }
+        m += [(K.validationAccuracy, .double(validationAccuracy)), (K.validationLoss, .double(validationLoss))]
         return .object(m)
     }
 }
@@ -111,9 +113,9 @@ final class CandidateScoring {
             let scores = try score(cells, on: batches)
             if let recorder {
                 for (cell, s) in zip(cells, scores) {
-                    try recorder.append(.object([("round", .int(round)), ("architecture", .string(cell.nasBench201String)),
-                                                 ("minibatch_accuracy", .double(s.accuracy)), ("minibatch_loss", .double(s.loss))]),
-                                        to: RunFiles.scores)
+                    try recorder.append(.object([(K.round, .int(round)), (K.architecture, .string(cell.nasBench201String)),
+                                                 (K.minibatchAccuracy, .double(s.accuracy)), (K.minibatchLoss, .double(s.loss))]),
+                                        to: NASRunFiles.scores)
                 }
             }
             let ranked = cells.indices.sorted { Self.better((scores[$0].accuracy, scores[$0].loss, cells[$0].index),

@@ -5,6 +5,8 @@ import CohortTensor
 import CohortTune
 import Foundation
 
+private typealias K = NASRunFiles.Key
+
 /// One epoch of supernet training, summed over ranks.
 public struct SupernetEpoch: Sendable {
     public var epoch: Int
@@ -21,10 +23,10 @@ public struct SupernetEpoch: Sendable {
 
     var json: JSONValue {
         var m: [(key: String, value: JSONValue)] = [
-            ("epoch", .int(epoch)), ("loss", .double(loss)), ("accuracy", .double(accuracy)), ("steps", .int(steps)),
-            ("seconds", .double(seconds)), ("steps_per_second", .double(stepsPerSecond)), ("learning_rate", .double(Double(learningRate))),
+            (K.epoch, .int(epoch)), (K.loss, .double(loss)), (K.accuracy, .double(accuracy)), (K.steps, .int(steps)),
+            (K.seconds, .double(seconds)), (K.stepsPerSecond, .double(stepsPerSecond)), (K.learningRate, .double(Double(learningRate))),
         ]
-        if let derived { m.append(("derived", .string(derived.nasBench201String))) }
+        if let derived { m.append((K.derived, .string(derived.nasBench201String))) }
         return .object(m)
     }
 }
@@ -139,7 +141,7 @@ final class SupernetSearch {
                                        accuracy: sums[1] / Swift.max(sums[2], 1), steps: stepsThisEpoch, seconds: seconds,
                                        learningRate: rate, derived: architecture?.derive().architecture)
             epochs.append(report)
-            try recorder?.append(report.json, to: RunFiles.supernetLog)
+            try recorder?.append(report.json, to: NASRunFiles.supernetLog)
             progress(report)
             if let maxSteps, step >= maxSteps { break training }
         }
@@ -232,19 +234,19 @@ final class SupernetSearch {
     private func record(epoch: Int) throws {
         guard let recorder, let architecture else { return }
         var m: [(key: String, value: JSONValue)] = [
-            ("step", .int(step)), ("epoch", .int(epoch)),
-            ("weights", .array(architecture.weightsJSONRows.map { .array($0.map(JSONValue.double)) })),
+            (K.step, .int(step)), (K.epoch, .int(epoch)),
+            (K.weights, .array(architecture.weightsJSONRows.map { .array($0.map(JSONValue.double)) })),
         ]
         if architecture is SoftmaxArchitectureWeights {
-            m.append(("logits", .array(architecture.learnedValues.map(JSONValue.double))))
+            m.append((K.logits, .array(architecture.learnedValues.map(JSONValue.double))))
         }
-        m.append(("derived", .string(architecture.derive().architecture.nasBench201String)))
-        try recorder.append(.object(m), to: RunFiles.architectureWeightsLog)
+        m.append((K.derived, .string(architecture.derive().architecture.nasBench201String)))
+        try recorder.append(.object(m), to: NASRunFiles.architectureWeightsLog)
     }
 
     private func recordSample(_ cell: CellArchitecture) throws {
-        try recorder?.append(.object([("step", .int(step)), ("architecture", .string(cell.nasBench201String))]),
-                             to: RunFiles.sampledArchitecturesLog)
+        try recorder?.append(.object([(K.step, .int(step)), (K.architecture, .string(cell.nasBench201String))]),
+                             to: NASRunFiles.sampledArchitecturesLog)
     }
 
     // MARK: Checkpoint
@@ -267,20 +269,4 @@ final class SupernetSearch {
                           randomStreams: ["architecture_sampling": RandomStream(seed: config.seed, stream: [StreamPurpose.architectureSampling])],
                           step: step, metadata: metadata)
     }
-}
-
-/// The names of a run directory's files.
-enum RunFiles {
-    static let config = "config.yaml"
-    static let supernet = "supernet.safetensors"
-    static let supernetLog = "supernet.jsonl"
-    static let architectureWeightsLog = "architecture-weights.jsonl"
-    static let sampledArchitecturesLog = "sampled-architectures.jsonl"
-    static let scores = "scores.jsonl"
-    static let candidates = "candidates.json"
-    static let chosen = "chosen.json"
-    static let retrainDirectory = "retrain"
-    static let retrained = "retrained.safetensors"
-    static let retrainedReport = "retrained.json"
-    static let summary = "summary.json"
 }
