@@ -57,7 +57,7 @@ public struct NASReport: ReportRenderer {
             if let m = s.searchCostInTrainings { facts.append(("search cost", "\(NumberFormat.fixed(m, 2)) x training one architecture")) }
             if let t = s.totalSeconds { facts.append(("duration", "\(NumberFormat.fixed(t, 1)) seconds")) }
         } else {
-            facts.append(("summary", "no summary.json yet (interrupted or still running)"))
+            facts.append(("summary", "no \(NASRunFiles.summary) yet (interrupted or still running)"))
         }
         page.facts(facts)
 

@@ -31,16 +31,17 @@ public struct TuneReport: ReportRenderer {
         public var config: TuneConfig
         public var events: [JournalEvent]
         public var simulated: Bool
-        public var best: JSONValue?
+        public var best: BestTrial.Record?
     }
 
     public static func load(_ input: ReportInput) throws -> Run {
         let run = RunDirectory(input.url)
         do {
             let text = try String(contentsOf: run.configURL, encoding: .utf8)
-            let config = try TuneConfig.parse(text, source: "config.yaml", catalog: try inertCatalog(for: text))
+            let config = try TuneConfig.parse(text, source: run.configURL.lastPathComponent, catalog: try inertCatalog(for: text))
             let events = try JournalContents.read(url: run.journalURL, space: config.space).events
             let best = (try? Data(contentsOf: run.bestURL)).flatMap { try? JSONValue.parse(String(decoding: $0, as: UTF8.self)) }
+                .map(BestTrial.Record.init(json:))
             return Run(config: config, events: events, simulated: input.has(run.simulationURL), best: best)
         } catch let e as ReportError {
             throw e
@@ -105,11 +106,11 @@ public struct TuneReport: ReportRenderer {
             ("throughput", "\(NumberFormat.fixed(throughput.resultsPerSecond, 2)) results per \(run.simulated ? "virtual " : "")second"),
             ("workers busy", "\(NumberFormat.fixed(throughput.busyFraction * 100, 1))% on average"),
         ]
-        if let b = run.best, let t = b["trial"]?.intValue, let m = b["metric"]?.doubleValue {
-            var s = "trial \(t): \(config.metric) \(NumberFormat.short(m)) at resource \(b["resource"].map { "\($0)" } ?? "?")"
-            if let test = b["test_metric"]?.doubleValue { s += ", test \(NumberFormat.short(test))" }
+        if let b = run.best, let t = b.trial, let m = b.metric {
+            var s = "trial \(t): \(config.metric) \(NumberFormat.short(m)) at resource \(b.resource.map { "\(JSONValue.number($0))" } ?? "?")"
+            if let test = b.testMetric { s += ", test \(NumberFormat.short(test))" }
             facts.append(("best", s))
-            if let cfg = b["config"]?.objectMembers {
+            if let cfg = b.config {
                 facts.append(("best configuration", cfg.map { "\($0.key)=\(Self.value($0.value))" }.joined(separator: "  ")))
             }
         } else if let e = end, let t = e.bestTrial, let m = e.bestMetric {

@@ -15,7 +15,7 @@ struct ArmRunner {
     let options: FedOptions
     let log: (String) -> Void
 
-    private var journal: RunJournal?
+    private var journal: JournalWriter?
     private var results: [ArmResult] = []
     private var announced: Set<Int> = []
     private var roundsRun = 0
@@ -44,7 +44,7 @@ struct ArmRunner {
         if history.finished {
             return outcome(results: history.results, finished: true)
         }
-        if isRoot { journal = try rankLocal { try RunJournal(url: directory.journalURL, sync: options.syncJournal) } }
+        if isRoot { journal = try rankLocal { try RunJournal.open(url: directory.journalURL, sync: options.syncJournal) } }
         var scheduler = config.search?.makeScheduler(rounds: config.base.rounds, seed: config.seed)
             ?? SchedulerSpec(kind: .random, minResource: Double(config.base.rounds), maxResource: Double(config.base.rounds),
                              budget: Budget(maxTrials: 1)).makeScheduler(space: SearchSpace([]), seed: config.seed, mode: .min)

@@ -172,7 +172,7 @@ public enum FederatedRunner {
     private static func start(_ directory: RunDirectory, config: FedConfig, data: FederatedDataset, parameters: Int,
                               ranks: Int, model: String) throws -> Replay {
         try directory.create(configText: config.sourceText)
-        let journal = try RunJournal(url: directory.journalURL, sync: true)
+        let journal = try RunJournal.open(url: directory.journalURL, sync: true)
         try journal.append(RunEvent.start(config: config, data: data, parameters: parameters, ranks: ranks, model: model))
         return Replay()
     }

@@ -2,35 +2,15 @@ import CohortFiles
 import CohortTune
 import Foundation
 
-/// The run's `events.jsonl`: one JSON object per line, `"event"` first, each line on
-/// disk before the run moves on, so a run killed at any moment leaves a journal of
-/// everything it finished.
-///
-/// Events:
-/// - `start`: data set, clients, parameters, ranks.
-/// - `arm`: an arm's first start, with its sampled server/local values and FedEx space.
-/// - `round`: one per round: `arm`, `round` (rounds completed, from 1), `sampled`,
-///   `stragglers`, `diverged`, `train_loss`, `test_accuracy` / `test_loss` /
-///   `validation_accuracy` / `heldout_accuracy` (null between evaluations),
-///   `model_digest` (FNV-1a of the global model's bits: equal digests, identical
-///   models), FedEx's `fedex` state, and `time` (seconds since the run began).
-/// - `result`: an arm scored at the end of a rung (`rung`, `rounds`, `metric`, the
-///   global model's accuracies, with `evaluation.fine_tune` the fine-tuned ones as
-///   `tuned_*`, and `local`, the local configuration it settled on).
-/// - `end`: the best arm.
-public final class RunJournal {
-    public var url: URL { writer.url }
-    private let writer: JournalWriter
-
-    /// Opens `url` for appending, creating it if needed; `sync` fsyncs every event.
-    public init(url: URL, sync: Bool) throws {
-        do { writer = try JournalWriter(url: url, durability: sync ? .synced : .written) } catch {
-            throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "\(error)")
-        }
-    }
-
-    public func append(_ event: JSONValue) throws {
-        do { try writer.append(event) } catch {
+/// The run's `events.jsonl`, written through the one ``JournalWriter``: one JSON
+/// object per line (the events ``RunEvent`` builds and ``FederatedEvent`` reads), each
+/// line on disk before the run moves on, so a run killed at any moment leaves a
+/// journal of everything it finished.
+public enum RunJournal {
+    /// The journal at `url` opened for appending (created if needed); `sync` fsyncs
+    /// every event.
+    public static func open(url: URL, sync: Bool) throws -> JournalWriter {
+        do { return try JournalWriter(url: url, durability: sync ? .synced : .written) } catch {
             throw FederatedError.runDirectory(path: url.deletingLastPathComponent().path, message: "\(error)")
         }
     }

@@ -49,9 +49,36 @@ public struct BestTrial: Sendable {
     public var resource: Double
     public var testMetric: Double?
 
+    /// The keys of `best.json`.
+    public enum Key {
+        public static let trial = "trial", config = "config", metric = "metric", rung = "rung", resource = "resource"
+        public static let testMetric = "test_metric"
+    }
+
     public var json: JSONValue {
-        .object([("trial", .int(trial)), ("config", config.json), ("metric", .double(metric)), ("rung", .int(rung)),
-                 ("resource", .number(resource)), ("test_metric", testMetric.map(JSONValue.double) ?? .null)])
+        .object([(Key.trial, .int(trial)), (Key.config, config.json), (Key.metric, .double(metric)), (Key.rung, .int(rung)),
+                 (Key.resource, .number(resource)), (Key.testMetric, testMetric.map(JSONValue.double) ?? .null)])
+    }
+
+    /// `best.json` read back without the run's search space: the configuration stays
+    /// as written. Tolerant: a field the file lacks reads as `nil` (or no values).
+    public struct Record: Sendable {
+        public var trial: Int?
+        /// The configuration's values as written; `nil` when the file has none.
+        public var config: [(key: String, value: JSONValue)]?
+        public var metric: Double?
+        public var rung: Int?
+        public var resource: Double?
+        public var testMetric: Double?
+
+        public init(json: JSONValue) {
+            trial = json[Key.trial]?.intValue
+            config = json[Key.config]?.objectMembers
+            metric = json[Key.metric]?.doubleValue
+            rung = json[Key.rung]?.intValue
+            resource = json[Key.resource]?.doubleValue
+            testMetric = json[Key.testMetric]?.doubleValue
+        }
     }
 }
 
