@@ -73,6 +73,18 @@ final class RunTests: XCTestCase {
         let summary = try JSONValue.parse(String(contentsOf: out.appendingPathComponent("summary.json"), encoding: .utf8))
         XCTAssertEqual(summary["architecture_weights_digest"]?.stringValue, o.supernet.architectureDigest)
         XCTAssertNotNil(summary["search_cost_in_trainings"]?.doubleValue)
+
+        // The files read back through the records the report uses.
+        let weights = NASRunFiles.WeightsLine(json: last)
+        XCTAssertEqual(weights.step, 6)
+        XCTAssertEqual(weights.weights, o.supernet.architectureWeights)
+        XCTAssertNotNil(weights.derived)
+        let read = NASRunFiles.Summary(json: summary)
+        XCTAssertEqual(read.strategy, "gaea")
+        XCTAssertEqual(read.chosen, o.chosen.nasBench201String)
+        XCTAssertEqual(read.chosenTestAccuracy, o.chosenTestAccuracy)
+        XCTAssertEqual(read.retrained.map(\.architecture), o.retrained?.map(\.architecture.nasBench201String))
+        XCTAssertEqual(read.retrained.map(\.testAccuracy), o.retrained?.map(\.testAccuracy))
     }
 
     func testSkippingRetrainingChoosesTheBestSharedWeightScore() throws {
