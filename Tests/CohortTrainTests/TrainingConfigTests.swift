@@ -1,3 +1,4 @@
+import CohortFiles
 import XCTest
 @testable import CohortTrain
 
@@ -45,6 +46,24 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(message("model: { kind: mlp }"), "model.kind: unknown key; did you mean type?")
         XCTAssertEqual(message("dataDirectory: /data"), "dataDirectory: unknown key; did you mean data_dir?")
         XCTAssertEqual(message("batchSize: 8\nepochs: 0"), "epochs: must be at least 1, got 0\nbatchSize: unknown key; did you mean batch_size?")
+    }
+
+    func testValuesFlagsSetAreBoundedBeforeAnythingIsSizedFromThem() {
+        var c = TrainingConfig()
+        c.threads = 4_294_967_296
+        c.batchSize = .max
+        c.epochs = .max
+        c.model.hidden = [4_611_686_018_427_387_904]
+        c.optimizer.warmupEpochs = .infinity
+        XCTAssertThrowsError(try c.validate()) { error in
+            XCTAssertEqual((error as? ConfigError)?.issues.map(\.description), [
+                "epochs: must be between 1 and 1000000, got 9223372036854775807",
+                "batch_size: must be between 1 and 16777216, got 9223372036854775807",
+                "threads: must be between 1 and 1024, got 4294967296",
+                "model.hidden: sizes must be between 1 and 65536, got [4611686018427387904]",
+                "optimizer.warmup_epochs: must be between 0 and 1000000, got inf",
+            ])
+        }
     }
 
     func testTheDocumentReadsBackToTheSameConfig() throws {
