@@ -85,8 +85,8 @@ public struct DataSpec: Equatable, Sendable {
             issues.add(section.at("source"), "is missing (synthetic, digits, fashion-mnist, mnist, leaf, or a path)")
             return ""
         }()
-        let validation = section.double("validation_fraction", 0)!
-        let heldOut = section.int("held_out_clients", 0)!
+        let validation = section.double("validation_fraction", default: 0)
+        let heldOut = section.int("held_out_clients", default: 0)
         var seed = experimentSeed
         if let s = section.int("seed") {
             if s >= 0 { seed = UInt64(s) } else { issues.add(section.at("seed"), "must be a non-negative integer, got \(s)") }
@@ -100,9 +100,9 @@ public struct DataSpec: Equatable, Sendable {
         case "synthetic", "synthetic-iid":
             section.finish(also: common + ["alpha", "beta", "iid", "users", "dimension", "classes"])
             let spec = SyntheticFedProx(
-                alpha: section.double("alpha", 0)!, beta: section.double("beta", 0)!,
-                iid: section.bool("iid", default: source == "synthetic-iid"), users: section.int("users", 30)!,
-                dimension: section.int("dimension", 60)!, classes: section.int("classes", 10)!)
+                alpha: section.double("alpha", default: 0), beta: section.double("beta", default: 0),
+                iid: section.bool("iid", default: source == "synthetic-iid"), users: section.int("users", default: 30),
+                dimension: section.int("dimension", default: 60), classes: section.int("classes", default: 10))
             if !section.has("alpha") && !spec.iid { issues.add(section.at("alpha"), "is missing (Synthetic(alpha, beta) needs both)") }
             if !section.has("beta") && !spec.iid { issues.add(section.at("beta"), "is missing (Synthetic(alpha, beta) needs both)") }
             section.check { try spec.validate() }
@@ -120,17 +120,17 @@ public struct DataSpec: Equatable, Sendable {
         default:
             section.finish(also: common + ["use", "clients", "partition", "alpha", "minimum_samples", "shards_per_client",
                                         "test_fraction", "data_dir"])
-            let use = section.string("use", "train")!
+            let use = section.string("use", default: "train")
             if use != "train" && use != "all" { issues.add(section.at("use"), "must be train or all, got '\(use)'") }
             let clients = section.int("clients")
             if clients == nil { issues.add(section.at("clients"), "is missing (how many clients to split the data among)") }
             if let clients, clients < 1 { issues.add(section.at("clients"), "must be at least 1, got \(clients)") }
-            let testFraction = section.double("test_fraction", 0.2)!
+            let testFraction = section.double("test_fraction", default: 0.2)
             section.check { try FederatedError.requireFraction(testFraction, section.at("test_fraction")) }
             if validation + testFraction >= 1 {
                 issues.add(section.path, "validation_fraction + test_fraction (\(validation) + \(testFraction)) leaves nothing to train on")
             }
-            let partition = section.string("partition", "iid")!
+            let partition = section.string("partition", default: "iid")
             var scheme: PartitionScheme?
             switch partition {
             case "iid":
@@ -141,11 +141,11 @@ public struct DataSpec: Equatable, Sendable {
                     break
                 }
                 if !(alpha > 0) { issues.add(section.at("alpha"), "must be a positive number, got \(alpha)") }
-                let minimum = section.int("minimum_samples", 10)!
+                let minimum = section.int("minimum_samples", default: 10)
                 if minimum < 0 { issues.add(section.at("minimum_samples"), "must be at least 0, got \(minimum)") }
                 scheme = .dirichlet(alpha: alpha, minimumSamples: minimum)
             case "shards":
-                let perClient = section.int("shards_per_client", 2)!
+                let perClient = section.int("shards_per_client", default: 2)
                 if perClient < 1 { issues.add(section.at("shards_per_client"), "must be at least 1, got \(perClient)") }
                 scheme = .shards(perClient: perClient)
             default:

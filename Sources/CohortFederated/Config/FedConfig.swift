@@ -109,7 +109,7 @@ public struct FedConfig: Sendable {
             s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers"])
             sampling.clientsPerRound = s.int("clients_per_round")
             sampling.fraction = s.double("fraction")
-            sampling.dropRate = s.double("drop_rate", 0)!
+            sampling.dropRate = s.double("drop_rate", default: 0)
             sampling.stragglers = s.choice("stragglers", StragglerPolicy.drop)
             if sampling.clientsPerRound == nil && sampling.fraction == nil {
                 issues.add("sampling", "give clients_per_round, fraction, or both")
@@ -132,12 +132,12 @@ public struct FedConfig: Sendable {
         if let s = top.section("server") {
             s.finish(also: ["type", "learning_rate", "momentum", "decay", "beta1", "beta2", "tau"])
             server.kind = s.choice("type", ServerOptimizerSettings.Kind.sgd)
-            server.learningRate = s.double("learning_rate", server.learningRate)!
-            server.momentum = s.double("momentum", server.momentum)!
-            server.decay = s.double("decay", server.decay)!
-            server.beta1 = s.double("beta1", server.beta1)!
-            server.beta2 = s.double("beta2", server.beta2)!
-            server.tau = s.double("tau", server.tau)!
+            server.learningRate = s.double("learning_rate", default: server.learningRate)
+            server.momentum = s.double("momentum", default: server.momentum)
+            server.decay = s.double("decay", default: server.decay)
+            server.beta1 = s.double("beta1", default: server.beta1)
+            server.beta2 = s.double("beta2", default: server.beta2)
+            server.tau = s.double("tau", default: server.tau)
             s.check { try server.validate() }
         }
 
@@ -145,7 +145,7 @@ public struct FedConfig: Sendable {
         var fineTune = false
         if let e = top.section("evaluation") {
             e.finish(also: ["every", "fine_tune"])
-            every = e.int("every", 1)!
+            every = e.int("every", default: 1)
             if every < 1 { issues.add("evaluation.every", "must be at least 1, got \(every)") }
             fineTune = e.bool("fine_tune", default: false)
         }

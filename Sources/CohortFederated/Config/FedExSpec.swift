@@ -159,8 +159,8 @@ public struct FedExSpec: Equatable, Sendable {
         if let eta0 = section["eta0"], eta0.stringValue != "auto" {
             settings.eta0 = section.double("eta0")
         }
-        settings.baselineDiscount = section.double("baseline_discount", settings.baselineDiscount)!
-        settings.entropyCutoff = section.double("entropy_cutoff", settings.entropyCutoff)!
+        settings.baselineDiscount = section.double("baseline_discount", default: settings.baselineDiscount)
+        settings.entropyCutoff = section.double("entropy_cutoff", default: settings.entropyCutoff)
         section.check { try settings.validate() }
         let validationLoss = section.choice("validation_loss", FedExValidationLoss.error)
         let difference = section.bool("difference", default: false)

@@ -80,9 +80,9 @@ public struct SearchSpec: Equatable, Sendable {
         let arms = section.int("arms")
         if arms == nil { issues.add(section.at("arms"), "is missing (how many configurations to try)") }
         if let arms, arms < 1 { issues.add(section.at("arms"), "must be at least 1, got \(arms)") }
-        let eta = section.int("eta", 3)!
+        let eta = section.int("eta", default: 3)
         if eta < 2 { issues.add(section.at("eta"), "must be at least 2, got \(eta)") }
-        let minRounds = section.int("min_rounds", rounds)!
+        let minRounds = section.int("min_rounds", default: rounds)
         if kind == .sha {
             if minRounds < 1 || minRounds > rounds {
                 issues.add(section.at("min_rounds"), "must be between 1 and rounds (\(rounds)), got \(minRounds)")

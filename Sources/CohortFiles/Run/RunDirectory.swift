@@ -38,9 +38,10 @@ public struct RunDirectory: Sendable {
     // MARK: Creating and resuming
 
     /// Refuses a directory that already holds something, so a finished run is never
-    /// overwritten. Call before anything is written.
-    public func requireFresh() throws {
-        if isNonEmpty { throw RunDirectoryError.exists(url.path) }
+    /// overwritten. Call before anything is written. `resumable` says whether the
+    /// message may point to `--resume` (a workload that cannot resume says not).
+    public func requireFresh(resumable: Bool = true) throws {
+        if isNonEmpty { throw resumable ? RunDirectoryError.exists(url.path) : RunDirectoryError.existsWithoutResume(url.path) }
     }
 
     /// Creates a new run directory (with `checkpoints/` unless the workload keeps
@@ -112,6 +113,7 @@ public final class RunLock {
 /// Why a run directory cannot be used; one readable line each.
 public enum RunDirectoryError: Error, Equatable, CustomStringConvertible {
     case exists(String)
+    case existsWithoutResume(String)
     case nothingToResume(String)
     case cannotCreate(String, String)
     case unreadable(String, String)
@@ -120,6 +122,7 @@ public enum RunDirectoryError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .exists(p): return "run directory \(p) already exists; use --resume to continue it, or choose another --out"
+        case let .existsWithoutResume(p): return "run directory \(p) already exists; choose another --out"
         case let .nothingToResume(p): return "run directory \(p) cannot be resumed: no config.yaml and events.jsonl there"
         case let .cannotCreate(p, why): return "cannot create the run directory \(p): \(why)"
         case let .unreadable(p, why): return "run directory \(p): \(why)"

@@ -64,8 +64,7 @@ public enum NASSearchRun {
         let run = RunDirectory(directory)
         var verdict = ""
         if root {
-            // A search is not resumed: an existing directory only ever means another --out.
-            if run.isNonEmpty { verdict = "run directory \(run.path) already exists; choose another --out" }
+            do { try run.requireFresh(resumable: false) } catch { verdict = "\(error)" }
         }
         if communicator.size > 1 { verdict = try communicator.broadcast(message: root ? verdict : nil, root: 0) }
         guard verdict.isEmpty else { throw NASInputError(verdict) }

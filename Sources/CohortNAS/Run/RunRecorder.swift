@@ -19,8 +19,9 @@ final class RunRecorder {
 
     /// Appends one line to the log `name` (created on first use).
     func append(_ line: JSONValue, to name: String) throws {
-        if logs[name] == nil { logs[name] = try JournalWriter(url: url(name), durability: .written, replacing: true) }
-        try logs[name]!.append(line)
+        let log = try logs[name] ?? JournalWriter(url: url(name), durability: .written, replacing: true)
+        logs[name] = log
+        try log.append(line)
     }
 
     /// Writes `document` (indented) to `name`, replacing it atomically.

@@ -175,7 +175,7 @@ public struct TuneConfig: Sendable {
         let trainable = top.value("trainable")
         if trainable == nil { top.issue("trainable", "is missing: say what to train (type: \(catalog.names.joined(separator: ", ")))") }
         if let type = trainable?["type"]?.stringValue, catalog.builder(named: type) == nil {
-            top.issue("trainable.type", "unknown trainable '\(type)' (expected one of \(catalog.names.joined(separator: ", ")))")
+            top.issue("trainable.type", catalog.unknownTypeMessage(type))
         }
         top.finish()
 

@@ -226,8 +226,9 @@ public enum TuneRunner {
                     test = (try? t.testMetric()) ?? nil
                 }
             }
-            best = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
-            try AtomicFile.write(best!.json, to: run.bestURL)
+            let found = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
+            try AtomicFile.write(found.json, to: run.bestURL)
+            best = found
         }
         let session = Swift.max(loop.sessionSeconds, 1e-9)
         var busy: [Int: Double] = [:]

@@ -78,15 +78,18 @@ public struct TrainableCatalog: Sendable {
 
     public func builder(named name: String) -> Builder? { builders.first { $0.name == name }?.build }
 
+    /// Why `type` names no trainable of this catalog.
+    func unknownTypeMessage(_ type: String) -> String {
+        "unknown trainable '\(type)' (expected one of \(names.joined(separator: ", ")))"
+    }
+
     /// The factory the `trainable:` section `section` describes (its `type` names the
     /// builder); throws every problem of the section at once.
     public func makeFactory(_ section: JSONValue, context: TrainableContext) throws -> any TrainableFactory {
         let issues = ConfigIssues()
         guard let s = ConfigSection(section, path: "trainable", issues: issues, required: true) else { throw ConfigError(issues.list) }
         guard let type = s.requiredString("type", hint: "one of \(names.joined(separator: ", "))") else { throw ConfigError(issues.list) }
-        guard let build = builder(named: type) else {
-            throw ConfigError(at: "trainable.type", "unknown trainable '\(type)' (expected one of \(names.joined(separator: ", ")))")
-        }
+        guard let build = builder(named: type) else { throw ConfigError(at: "trainable.type", unknownTypeMessage(type)) }
         let factory = try build(s, context)
         s.finish()
         try issues.throwIfAny()
