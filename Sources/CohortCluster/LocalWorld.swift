@@ -49,6 +49,8 @@ final class LocalWorld: @unchecked Sendable {
             if let e = mailboxes[rank].first(where: { matches($0, source, tag) }) {
                 return MessageInfo(source: e.source, tag: e.tag, byteCount: e.bytes.count)
             }
+            // A rank that polls (a coordinator) learns of another rank's failure too.
+            if let abortReason { throw CommunicatorError.aborted(abortReason) }
             guard wait else { return nil }
             try waitLocked()
         }

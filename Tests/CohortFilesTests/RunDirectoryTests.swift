@@ -13,30 +13,47 @@ final class RunDirectoryTests: XCTestCase {
 
     func testCreateRefusesAnExistingRunAndResumeReadsItsConfig() throws {
         let run = RunDirectory(folder.appendingPathComponent("a"))
-        try run.create(configText: "seed: 1\n")
+        _ = try run.create(configText: "seed: 1\n")
         XCTAssertThrowsError(try run.create(configText: "seed: 2\n")) { error in
             XCTAssertEqual(error as? RunDirectoryError, .exists(run.path))
         }
-        XCTAssertThrowsError(try run.configTextForResume()) { error in
-            XCTAssertEqual(error as? RunDirectoryError, .nothingToResume(run.path))
-        }
-        try JournalWriter(url: run.journalURL).append(line: "{}")
+        // Created whole: config, empty journal, checkpoints/, nothing staged beside it.
         XCTAssertEqual(try run.configTextForResume(), "seed: 1\n")
+        XCTAssertTrue(run.journalIsEmpty)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.checkpointsURL.path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["a"])
+        try JournalWriter(url: run.journalURL).append(line: "{}")
+        XCTAssertFalse(run.journalIsEmpty)
         XCTAssertEqual(RunDirectory.list(under: folder).map(\.path), [run.path])
     }
 
-    func testASecondCoordinatorIsRefusedUntilTheFirstLetsGo() throws {
+    func testCreateHoldsTheLockAndAnAbandonedStagingDirectoryIsCleared() throws {
         let run = RunDirectory(folder.appendingPathComponent("b"))
-        try run.create(configText: "")
-        var first: RunLock? = try run.lock()
+        // What a process killed mid-create leaves: a hidden staging directory of a pid that no longer runs.
+        let dead = folder.appendingPathComponent(".b.creating-\(ProcessInfo.processInfo.hostName)-999999999")
+        try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: false)
+        var first: RunLock? = try run.create(configText: "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead.path))
         XCTAssertThrowsError(try run.lock()) { error in
             guard case .inUse(let path, let who)? = error as? RunDirectoryError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, run.path)
-            XCTAssertTrue(who.hasPrefix("pid \(getpid())"), who)
+            XCTAssertEqual(who, "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)")
         }
         XCTAssertNotNil(first)
         first = nil
         XCTAssertNoThrow(try run.lock())
+    }
+
+    func testCreateOverAnEmptyDirectoryWorksAndOverAFileIsOneLine() throws {
+        let empty = RunDirectory(folder.appendingPathComponent("empty"))
+        try FileManager.default.createDirectory(at: empty.url, withIntermediateDirectories: false)
+        XCTAssertNoThrow(try empty.create(configText: "x: 1\n"))
+        let blocked = RunDirectory(folder.appendingPathComponent("file/run"))
+        try Data().write(to: folder.appendingPathComponent("file"))
+        XCTAssertThrowsError(try blocked.create(configText: "")) { error in
+            guard case .cannotCreate(let path, _)? = error as? RunDirectoryError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, blocked.path)
+        }
     }
 
     func testAtomicWriteReplacesWholeFilesAndLeavesNoTemporaries() throws {

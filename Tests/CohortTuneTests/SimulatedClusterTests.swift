@@ -92,7 +92,7 @@ final class SimulatedClusterTests: XCTestCase {
                            trainable: "{type: surrogate, seconds_per_unit: 0, failure_rate: 0.3}")
         let factory = try XCTUnwrap(try c.makeTrainableFactory() as? SurrogateTrainableFactory)
         let run = RunDirectory(dir.appendingPathComponent("ckpt"))
-        try run.create(configText: c.sourceText)
+        _ = try run.create(configText: c.sourceText)
         let (_, events) = try simulate(c, SimulatedClusterSpec(workers: 2))
         var checked = 0
         for case let .start(s) in events {

@@ -105,9 +105,8 @@ public enum FederatedRunner {
                     runLock = try directory.lock()
                     replay = try readReplay(directory, config: config)
                 } else {
-                    replay = try start(directory, config: config, data: data, parameters: model.parameters.count,
-                                       ranks: comm.size, model: factory.name)
-                    runLock = try directory.lock()
+                    (replay, runLock) = try start(directory, config: config, data: data, parameters: model.parameters.count,
+                                                  ranks: comm.size, model: factory.name)
                 }
             } catch { failure = "\(error)" }
         }
@@ -170,11 +169,11 @@ public enum FederatedRunner {
     }
 
     private static func start(_ directory: RunDirectory, config: FedConfig, data: FederatedDataset, parameters: Int,
-                              ranks: Int, model: String) throws -> Replay {
-        try directory.create(configText: config.sourceText)
+                              ranks: Int, model: String) throws -> (Replay, RunLock) {
+        let lock = try directory.create(configText: config.sourceText)
         let journal = try RunJournal.open(url: directory.journalURL, sync: true)
         try journal.append(RunEvent.start(config: config, data: data, parameters: parameters, ranks: ranks, model: model))
-        return Replay()
+        return (Replay(), lock)
     }
 
     /// Reads the journal and the checkpoints; keeps the events the checkpoints cover

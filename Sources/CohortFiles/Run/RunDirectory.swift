@@ -45,15 +45,62 @@ public struct RunDirectory: Sendable {
     }
 
     /// Creates a new run directory (with `checkpoints/` unless the workload keeps
-    /// none) holding the config copy.
-    public func create(configText: String, checkpoints: Bool = true) throws {
+    /// none) holding the config copy and an empty journal, and returns its lock, held.
+    ///
+    /// Atomic: everything is made in a hidden sibling directory, locked there, and
+    /// renamed into place, so the directory appears whole or not at all, and two runs
+    /// started on one `--out` at once cannot both create it. A kill before the rename
+    /// leaves only the hidden sibling, which the next create removes.
+    public func create(configText: String, checkpoints: Bool = true) throws -> RunLock {
         try requireFresh()
+        let fm = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent("\(stagingPrefix)\(getpid())")
+        removeAbandonedStaging(in: parent)
         do {
-            try FileManager.default.createDirectory(at: checkpoints ? checkpointsURL : url, withIntermediateDirectories: true)
-            try AtomicFile.write(configText, to: configURL)
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            try? fm.removeItem(at: staging)
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+            let stagingRun = RunDirectory(staging)
+            let lock = try RunLock(url: stagingRun.lockURL, runPath: path)
+            if checkpoints { try fm.createDirectory(at: stagingRun.checkpointsURL, withIntermediateDirectories: false) }
+            try AtomicFile.write(configText, to: stagingRun.configURL)
+            try AtomicFile.write(Data(), to: stagingRun.journalURL)
+            // rename(2) onto an existing empty directory succeeds and onto a non-empty
+            // one fails: the check and the creation are one step.
+            if rename(staging.path, url.path) != 0 {
+                let reason = errno == ENOTEMPTY || errno == EEXIST ? nil : String(cString: strerror(errno))
+                try? fm.removeItem(at: staging)
+                if let reason { throw RunDirectoryError.cannotCreate(path, reason) }
+                throw RunDirectoryError.exists(path)
+            }
+            AtomicFile.syncDirectory(parent)
+            return lock
+        } catch let error as RunDirectoryError {
+            throw error
         } catch {
-            throw RunDirectoryError.cannotCreate(url.path, "\(error)")
+            try? fm.removeItem(at: staging)
+            throw RunDirectoryError.cannotCreate(path, "\(error)")
         }
+    }
+
+    /// `.NAME.creating-HOST-`, then the creating process's pid.
+    private var stagingPrefix: String { ".\(url.lastPathComponent).creating-\(ProcessInfo.processInfo.hostName)-" }
+
+    /// Removes staging directories of this run left by a process of this host that
+    /// died while creating it (its pid no longer runs).
+    private func removeAbandonedStaging(in parent: URL) {
+        let prefix = stagingPrefix
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
+    }
+
+    /// True when the journal holds no event yet: the run was created and died before
+    /// its first line. Resuming such a run starts it.
+    public var journalIsEmpty: Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: journalURL.path)[.size] as? NSNumber)?.intValue ?? 0) == 0
     }
 
     /// The config text of a run to resume; errors when the directory holds no run.

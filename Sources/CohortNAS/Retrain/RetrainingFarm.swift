@@ -75,7 +75,8 @@ enum RetrainingFarm {
         let epochs = Double(config.retrain.epochs)
         let plan: JSONValue = .object([("epochs", .int(config.retrain.epochs)), (K.seed, .int(Int(config.seed))),
                                        ("candidates", .array(candidates.map { .string($0.nasBench201String) }))])
-        try run.create(configText: plan.pretty() + "\n")
+        let runLock = try run.create(configText: plan.pretty() + "\n")
+        defer { withExtendedLifetime(runLock) {} }
         let journal = RecordingJournal(try JournalWriter(url: run.journalURL, durability: .written))
         try journal.append(.run(.init(name: config.name + "-retrain", scheduler: "random", seed: config.seed,
                                       workers: communicator.size - 1, time: 0)))

@@ -74,8 +74,7 @@ public enum NASSearchRun {
         var runLock: RunLock?
         if root {
             do {
-                try run.create(configText: config.sourceText, checkpoints: false)
-                runLock = try run.lock()
+                runLock = try run.create(configText: config.sourceText, checkpoints: false)
             } catch {
                 throw NASInputError("\(error)")
             }

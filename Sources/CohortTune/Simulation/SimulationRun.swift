@@ -52,7 +52,8 @@ extension TuneRunner {
         }
         let (config, factory, run, spec) = prepared
 
-        try run.create(configText: config.sourceText)
+        let runLock = try run.create(configText: config.sourceText)
+        defer { withExtendedLifetime(runLock) {} }
         try AtomicFile.write(spec.json, to: run.simulationURL)
         let journal = try JournalWriter(url: run.journalURL, durability: .buffered, replacing: true)
         try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
