@@ -21,7 +21,9 @@ public struct ModelSpec: Equatable, Sendable {
     public init() {}
 
     /// Layer widths beyond this are refused before any allocation is sized from them.
-    static let maximumWidth = 1 << 16
+    public static let maximumWidth = 1 << 16
+    /// Hidden layers beyond this are refused: deeper plain MLPs do not train anyway.
+    public static let maximumDepth = 256
 
     /// Reads the `model:` section (`type`, `hidden`, `activation`, `dropout`,
     /// `batch_norm`, `filters`, `dense`).

@@ -31,8 +31,8 @@ public struct TrainingConfig: Equatable, Sendable {
 
     /// Upper bounds that keep every product and allocation derived from the config
     /// far from overflow.
-    static let maximumEpochs = 1_000_000
-    static let maximumBatch = 1 << 24
+    public static let maximumEpochs = 1_000_000
+    public static let maximumBatch = 1 << 24
 
     /// Checks ranges (after flags changed the values read); throws every problem.
     public func validate() throws {

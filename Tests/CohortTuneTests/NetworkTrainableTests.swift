@@ -235,7 +235,7 @@ final class NetworkTrainableTests: XCTestCase {
                           """
                           space.lr: is not a hyperparameter of the mlp trainable (it reads learning_rate, momentum, weight_decay, batch_size, dropout, optimizer, activation, depth, width, batch_norm, width_1, width_2, ...)
                           space.dropout: must be a number in [0, 1); the range reaches 1
-                          space.batch_size: must be a whole number of at least 1: use type int or a choice of whole numbers
+                          space.batch_size: must be a whole number from 1 to 16777216: use type int or a choice of whole numbers
                           """)
         assertConfigError(space: #"{"optimizer": {"type": "choice", "values": ["sgd", "rmsprop"]}, "learning_rate": {"type": "uniform", "low": 0, "high": 1}}"#,
                           """

@@ -72,7 +72,7 @@ public struct ProgressLine: Sendable {
     }
 
     static func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
+        guard let t = Checked.int(s.rounded()), t < 1 << 40 else { return "a very long time" }
         return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
 }

@@ -19,6 +19,10 @@ public struct RungLadder: Equatable, Sendable {
         self.earlyStoppingRate = earlyStoppingRate
     }
 
+    /// The most rungs a ladder may have: a bracket of 40 rungs would start eta^40
+    /// configurations, far past any budget, and past Int at eta >= 3.
+    public static let maxRungs = 40
+
     /// floor(log_eta(R/r)), computed by multiplying so that R/r = eta^k exactly is not
     /// lost to rounding.
     public static func maxRate(minResource r: Double, maxResource R: Double, eta: Int) -> Int {

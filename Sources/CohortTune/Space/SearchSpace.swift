@@ -162,6 +162,10 @@ extension SearchSpace {
         for (name, def) in members {
             let at = "\(path).\(name)"
             if let scalar = ParameterValue(json: def) {
+                if case let .double(d) = scalar, !d.isFinite {
+                    issues.append(ConfigIssue(path: at, message: "must be a finite number, got \(d)"))
+                    continue
+                }
                 parameters.append(Parameter(name: name, domain: .constant(scalar)))
                 continue
             }
@@ -172,6 +176,9 @@ extension SearchSpace {
             if let domain = Self.domain(fields: fields, at: at, issues: &issues) {
                 parameters.append(Parameter(name: name, domain: domain))
             }
+        }
+        if issues.isEmpty, Self.checkedGridSize(parameters) == nil {
+            issues.append(ConfigIssue(path: path, message: "the grid parameters' cross product has more than \(Limits.count) points"))
         }
         if !issues.isEmpty { throw ConfigError(issues) }
         self.init(parameters)
@@ -207,6 +214,7 @@ extension SearchSpace {
             let high = number(field("high"), "\(at).high", &issues)
             guard let low, let high, issues.count == before else { return nil }
             if low > high { issues.append(ConfigIssue(path: at, message: "low (\(low)) is greater than high (\(high))")); return nil }
+            if !(high - low).isFinite { issues.append(ConfigIssue(path: at, message: "the range from low to high is too wide to sample (high - low is not finite)")); return nil }
             if type == "loguniform" {
                 if low <= 0 { issues.append(ConfigIssue(path: "\(at).low", message: "must be positive for a log scale, got \(low)")); return nil }
                 return .logUniform(low: low, high: high)
@@ -267,6 +275,19 @@ extension SearchSpace {
     private static func integer(_ v: JSONValue?, _ path: String, _ issues: inout [ConfigIssue]) -> Int? {
         guard let v else { issues.append(ConfigIssue(path: path, message: "is missing")); return nil }
         guard let i = v.intValue else { issues.append(ConfigIssue(path: path, message: "must be an integer, got \(v.kindName)")); return nil }
+        guard abs(i) <= maxInteger else { issues.append(ConfigIssue(path: path, message: "must be between -2^53 and 2^53, got \(i)")); return nil }
         return i
+    }
+
+    /// Integer bounds stay exactly representable as Double (log sampling works in
+    /// doubles) and `high - low + 1` cannot overflow.
+    static let maxInteger = 1 << 53
+
+    /// The grid's size when the cross product stays within ``Limits/count``.
+    static func checkedGridSize(_ parameters: [Parameter]) -> Int? {
+        Checked.product(parameters.compactMap { p -> Int? in
+            if case let .grid(values) = p.domain { return values.count }
+            return nil
+        }, limit: Limits.count)
     }
 }

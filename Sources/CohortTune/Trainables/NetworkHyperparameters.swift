@@ -101,8 +101,8 @@ public struct NetworkHyperparameters: Equatable, Sendable {
     enum Requirement {
         /// A number in `low...high` (`low` excluded when `openLow`, `high` excluded when `openHigh`).
         case number(low: Double, openLow: Bool, high: Double, openHigh: Bool)
-        /// A whole number of at least `minimum`.
-        case whole(minimum: Int)
+        /// A whole number in `minimum...maximum`.
+        case whole(minimum: Int, maximum: Int)
         /// One of these names.
         case name([String])
         case flag
@@ -112,7 +112,7 @@ public struct NetworkHyperparameters: Equatable, Sendable {
             case let .number(low, openLow, high, openHigh):
                 if high == .infinity { return openLow ? "a number above \(ParameterValue.format(low))" : "a number of at least \(ParameterValue.format(low))" }
                 return "a number in \(openLow ? "(" : "[")\(ParameterValue.format(low)), \(ParameterValue.format(high))\(openHigh ? ")" : "]")"
-            case let .whole(minimum): return "a whole number of at least \(minimum)"
+            case let .whole(minimum, maximum): return "a whole number from \(minimum) to \(maximum)"
             case let .name(names): return "one of \(names.joined(separator: ", "))"
             case .flag: return "true or false"
             }
@@ -124,10 +124,10 @@ public struct NetworkHyperparameters: Equatable, Sendable {
                 guard let d = v.doubleValue, v.stringValue == nil, d.isFinite else { return false }
                 if case .bool = v { return false }
                 return (openLow ? d > low : d >= low) && (openHigh ? d < high : d <= high)
-            case let .whole(minimum):
+            case let .whole(minimum, maximum):
                 if case .bool = v { return false }
                 guard let i = v.intValue else { return false }
-                return i >= minimum
+                return i >= minimum && i <= maximum
             case let .name(names):
                 return v.stringValue.map(names.contains) ?? false
             case .flag:
@@ -143,23 +143,23 @@ public struct NetworkHyperparameters: Equatable, Sendable {
             ("learning_rate", .number(low: 0, openLow: true, high: .infinity, openHigh: false)),
             ("momentum", .number(low: 0, openLow: false, high: 1, openHigh: true)),
             ("weight_decay", .number(low: 0, openLow: false, high: .infinity, openHigh: false)),
-            ("batch_size", .whole(minimum: 1)),
+            ("batch_size", .whole(minimum: 1, maximum: TrainingConfig.maximumBatch)),
             ("dropout", .number(low: 0, openLow: false, high: 1, openHigh: true)),
             ("optimizer", .name(OptimizerSpec.Kind.allCases.map(\.rawValue))),
         ]
         switch kind {
         case .mlp:
-            r += [("activation", .name(Activation.Kind.allCases.map(\.rawValue))), ("depth", .whole(minimum: 0)),
-                  ("width", .whole(minimum: 1)), ("batch_norm", .flag)]
+            r += [("activation", .name(Activation.Kind.allCases.map(\.rawValue))), ("depth", .whole(minimum: 0, maximum: ModelSpec.maximumDepth)),
+                  ("width", .whole(minimum: 1, maximum: ModelSpec.maximumWidth)), ("batch_norm", .flag)]
         case .cnn, .resnet:
-            r += [("filters", .whole(minimum: 1)), ("dense", .whole(minimum: 1))]
+            r += [("filters", .whole(minimum: 1, maximum: ModelSpec.maximumWidth)), ("dense", .whole(minimum: 1, maximum: ModelSpec.maximumWidth))]
         }
         return r
     }
 
     /// `k` for a name `width_k` (k >= 1).
     static func layerIndex(_ name: String) -> Int? {
-        guard name.hasPrefix("width_"), let k = Int(name.dropFirst("width_".count)), k >= 1 else { return nil }
+        guard name.hasPrefix("width_"), let k = Int(name.dropFirst("width_".count)), k >= 1, k <= ModelSpec.maximumDepth else { return nil }
         return k
     }
 
@@ -173,7 +173,7 @@ public struct NetworkHyperparameters: Equatable, Sendable {
             if let r = known.first(where: { $0.name == p.name })?.requirement {
                 requirement = r
             } else if kind == .mlp, layerIndex(p.name) != nil {
-                requirement = .whole(minimum: 1)
+                requirement = .whole(minimum: 1, maximum: ModelSpec.maximumWidth)
             } else {
                 let names = known.map(\.name) + (kind == .mlp ? ["width_1", "width_2", "..."] : [])
                 issues.append(ConfigIssue(path: at, message: "is not a hyperparameter of the \(kind.rawValue) trainable (it reads \(names.joined(separator: ", ")))"))

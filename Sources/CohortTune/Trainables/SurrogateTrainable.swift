@@ -130,13 +130,13 @@ public struct SurrogateTrainableFactory: TrainableFactory {
 
     public init(section s: ConfigSection, context: TrainableContext) throws {
         self.context = context
-        secondsPerUnit = s.double("seconds_per_unit", default: 0, min: 0)
+        secondsPerUnit = s.double("seconds_per_unit", default: 0, min: 0, max: 86_400)
         noise = s.double("noise", default: 0.02, min: 0)
         floor = s.double("floor", default: 0.1, min: 0)
         start = s.double("start", default: 2.5, min: 0)
         scale = s.double("scale", default: Swift.max(context.maxResource / 9, 1e-9), min: 1e-9)
         failureRate = s.double("failure_rate", default: 0, min: 0, max: 1)
-        timeSpread = s.double("time_spread", default: 0, min: 0)
+        timeSpread = s.double("time_spread", default: 0, min: 0, max: 100)
         writesCheckpoints = s.bool("checkpoints", default: true)
         if start <= floor { s.issue("start", "must be above floor (\(floor)), got \(start)") }
     }
