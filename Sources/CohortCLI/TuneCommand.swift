@@ -1,5 +1,6 @@
 import CohortFiles
 import ArgumentParser
+import CohortCluster
 import CohortTune
 import Foundation
 
@@ -59,10 +60,24 @@ struct TuneCommand: ParsableCommand {
         } else if stragglers != nil || dropProbability != nil || jobOverhead != nil {
             throw TuneRunner.TuneInputError("--stragglers, --drop-probability and --job-overhead shape a simulated cluster: add --simulate-workers N")
         }
-        let options = TuneOptions(configPath: directory.config, out: directory.out, resume: directory.resume, workers: workers,
+        var options = TuneOptions(configPath: directory.config, out: directory.out, resume: directory.resume, workers: workers,
                                   progress: !directory.quiet, syncJournal: !directory.noFsync, simulation: simulation)
+        options.whenWorkersUnfinished = { Self.report($0) }
         guard let outcome = try TuneRunner.run(options) else { return }
+        Self.report(outcome)
+    }
+
+    /// Prints what the run did. Workers that may still be training (lost, or busy
+    /// when a stop's grace ran out) cannot be waited for: the job ends here, with
+    /// status 0, since the journal already holds everything (MPI_Abort under mpirun).
+    static func report(_ outcome: TuneOutcome) {
         print(outcome.summary)
         print("run directory: \(outcome.runDirectory.path)")
+        fflush(stdout)
+        if !outcome.unfinishedWorkers.isEmpty {
+            let ranks = outcome.unfinishedWorkers.map(String.init).joined(separator: ", ")
+            FileHandle.standardError.write(Data("worker ranks \(ranks) may still be training and cannot be waited for; ending them\n".utf8))
+            Cluster.abort(code: 0)
+        }
     }
 }

@@ -48,7 +48,7 @@ public enum RunAnalysis {
             case let .failed(f): close(worker: f.worker, trial: f.trial, rung: f.rung, at: f.time, .failed)
             case let .lost(l): close(worker: l.worker, trial: l.trial, rung: l.rung, at: l.time, .lost)
             case .resume: open.removeAll()
-            case .run, .end: break
+            case .run, .stop, .end: break
             }
         }
         return out

@@ -88,7 +88,7 @@ public struct SchedulerSpec: Equatable, Sendable {
 ///   max_trials: 200            # configurations to start
 ///   time_limit: 600            # seconds since the run began
 ///   target: 0.3                # stop once a fully trained result is this good
-/// farm:
+/// farm:                        # see FarmSettings
 ///   job_timeout: 900           # seconds a job may run before its worker is declared lost
 /// trainable:
 ///   type: surrogate            # or mlp, cnn; other fields belong to the trainable
@@ -107,7 +107,8 @@ public struct TuneConfig: Sendable {
     public var metric: String
     public var mode: MetricMode
     public var scheduler: SchedulerSpec
-    public var jobTimeout: Double?
+    public var farm: FarmSettings
+    public var jobTimeout: JobTimeout? { farm.jobTimeout }
     public var trainableType: String
     /// The `trainable:` section, read by the trainable type's builder.
     public var trainable: JSONValue
@@ -168,10 +169,7 @@ public struct TuneConfig: Sendable {
         }
         let scheduler = top.section("scheduler", required: true, hint: "type, eta, min_resource, max_resource, budget")
             .flatMap { readScheduler($0, gridSize: space?.gridSize ?? 1) }
-        let jobTimeout = top.section("farm").flatMap { farm -> Double? in
-            defer { farm.finish() }
-            return farm.double("job_timeout", above: 0)
-        }
+        let farm = FarmSettings(top.section("farm"))
         let trainable = top.value("trainable")
         if trainable == nil { top.issue("trainable", "is missing: say what to train (type: \(catalog.names.joined(separator: ", ")))") }
         if let type = trainable?["type"]?.stringValue, catalog.builder(named: type) == nil {
@@ -181,7 +179,7 @@ public struct TuneConfig: Sendable {
 
         guard issues.isEmpty, let space, let scheduler, let trainable else { throw ConfigError(issues.list) }
         let trainableType = trainable["type"]?.stringValue ?? ""
-        let config = TuneConfig(name: name, seed: seed, metric: metric, mode: mode, scheduler: scheduler, jobTimeout: jobTimeout,
+        let config = TuneConfig(name: name, seed: seed, metric: metric, mode: mode, scheduler: scheduler, farm: farm,
                                 trainableType: trainableType, trainable: trainable, space: space, sourceText: text)
         _ = try config.makeTrainableFactory(catalog: catalog)
         return config
@@ -192,13 +190,13 @@ public struct TuneConfig: Sendable {
         defer { section.finish() }
         let kind = section.choice("type", SchedulerKind.asha)
         let eta = section.int("eta", default: 3, min: 2, max: 1000)
-        let maxResource = section.double("max_resource", above: 0)
+        let maxResource = section.double("max_resource", max: Limits.resource, above: 0)
         if !section.has("max_resource") { section.issue("max_resource", "is missing (R, the resource of a fully trained configuration)") }
-        let minResource = section.double("min_resource", kind == .random ? maxResource : 1, above: 0)
+        let minResource = section.double("min_resource", kind == .random ? maxResource : 1, max: Limits.resource, above: 0)
         let s = section.int("early_stopping_rate", default: 0)
         let brackets = section.int("brackets")
-        let maxTrials = section.int("max_trials", min: 1)
-        let timeLimit = section.double("time_limit", above: 0)
+        let maxTrials = section.int("max_trials", min: 1, max: Limits.count)
+        let timeLimit = section.double("time_limit", max: Limits.seconds, above: 0)
         let target = section.double("target")
         if let r = minResource, let R = maxResource, r > R {
             section.issue("min_resource (\(JSONValue.number(r))) is greater than max_resource (\(JSONValue.number(R)))")
@@ -206,8 +204,18 @@ public struct TuneConfig: Sendable {
         guard section.issues.count == before, let r = minResource, let R = maxResource else { return nil }
 
         let smax = RungLadder.maxRate(minResource: r, maxResource: R, eta: eta)
+        if smax > RungLadder.maxRungs {
+            section.issue("min_resource", "gives floor(log_\(eta)(\(JSONValue.number(R))/\(JSONValue.number(r)))) = \(smax) rungs; at most \(RungLadder.maxRungs): raise min_resource or eta")
+            return nil
+        }
         if s < 0 || s > smax {
             section.issue("early_stopping_rate", "must be between 0 and floor(log_\(eta)(\(JSONValue.number(R))/\(JSONValue.number(r)))) = \(smax), got \(s)")
+            return nil
+        }
+        if kind == .sha || kind == .hyperband,
+           Checked.product(repeatElement(eta, count: smax - s), limit: Limits.count) == nil {
+            section.issue("eta^\(smax - s) configurations in one bracket is more than \(Limits.count): raise min_resource or lower eta")
+            return nil
         }
         if let brackets {
             if kind != .asyncHyperband {

@@ -76,6 +76,13 @@ public struct FarmCoordinator: Sendable {
         return false
     }
 
+    /// When `worker` answers a job other than the one it was given, it no longer runs
+    /// that one: the job is declared lost (back to the queue) so it is not forgotten.
+    public mutating func reclaim(worker: Int, answering result: TrialResult, now: Double) -> JournalEvent? {
+        guard let (job, _) = running[worker], job.trial != result.trial || job.rung != result.rung else { return nil }
+        return lose(worker: worker, reason: "answered trial \(result.trial) rung \(result.rung) instead of this job", now: now)
+    }
+
     /// Records the answer of `worker`. Returns the `result`/`failed` event, or `nil`
     /// when the answer is stale (the job was already finished by another worker
     /// after this one was declared lost).
@@ -134,15 +141,29 @@ public struct FarmCoordinator: Sendable {
         return .lost(.init(trial: job.trial, bracket: job.bracket, rung: job.rung, worker: worker, reason: reason, time: now))
     }
 
+    /// Workers whose job has run longer than its limit at `now`.
+    public func overdue(now: Double, limit: (Job) -> Double) -> [Int] {
+        running.filter { now - $0.value.since > limit($0.value.job) }.map(\.key).sorted()
+    }
+
     /// Workers whose job has run longer than `timeout` seconds at `now`.
-    public func overdue(now: Double, timeout: Double) -> [Int] {
-        running.filter { now - $0.value.since > timeout }.map(\.key).sorted()
+    public func overdue(now: Double, timeout: Double) -> [Int] { overdue(now: now, limit: { _ in timeout }) }
+
+    /// Gives up on a queued job that keeps taking the run down with it: it is
+    /// recorded as failed (the scheduler goes on without it) and leaves the queue.
+    public mutating func abandon(_ job: Job, worker: Int, reason: String, now: Double) throws -> JournalEvent? {
+        guard let i = requeued.firstIndex(where: { $0.trial == job.trial && $0.rung == job.rung }) else { return nil }
+        requeued.remove(at: i)
+        return try finish(job, worker: worker, result: .failed(trial: job.trial, rung: job.rung, reason), seconds: 0, now: now)
     }
 
     /// The closing event.
-    public func endEvent(now: Double, reason: String) -> JournalEvent {
-        .end(.init(time: now, reason: reason, trials: scheduler.trialsStarted, results: results, failures: failures,
-                   bestTrial: best?.trial, bestMetric: best?.metric))
+    public func endEvent(now: Double, reason: String) -> JournalEvent { .end(endRecord(now: now, reason: reason)) }
+
+    /// What the closing event says.
+    public func endRecord(now: Double, reason: String) -> JournalEvent.End {
+        .init(time: now, reason: reason, trials: scheduler.trialsStarted, results: results, failures: failures,
+              bestTrial: best?.trial, bestMetric: best?.metric)
     }
 }
 
@@ -158,6 +179,20 @@ extension FarmCoordinator {
         public var ended: Bool
         /// Jobs that were in flight when the run stopped; they are queued to run again.
         public var interrupted: [Job]
+        /// Whether the run left on purpose (a `stop` event last), not by dying.
+        public var stoppedOnPurpose: Bool
+        /// For each interrupted job (by trial), how many times in a row the run died
+        /// while it was in flight, this death included, and the worker it last ran on.
+        public var crashes: [Int: (count: Int, worker: Int)]
+
+        /// Interrupted jobs in flight at `limit` or more deaths in a row: likely the
+        /// cause (a trainable that kills its process), given up instead of re-sent.
+        public func poisoned(limit: Int) -> [(job: Job, worker: Int, deaths: Int)] {
+            interrupted.compactMap { job in
+                guard let c = crashes[job.trial], c.count >= limit else { return nil }
+                return (job, c.worker, c.count)
+            }
+        }
     }
 
     /// Replays `events` through a fresh scheduler: every `start` must be exactly the
@@ -168,6 +203,8 @@ extension FarmCoordinator {
                               target: StopTarget? = nil) throws -> Replay {
         var c = FarmCoordinator(scheduler: scheduler, mode: mode, target: target)
         var inFlight: [Int: Job] = [:]          // by trial
+        var crashes: [Int: (count: Int, worker: Int)] = [:]   // by trial, while in flight
+        var stopped = false                     // the last session ended with `stop`
         var lastTime = 0.0
         var ended = false
         for (index, event) in events.enumerated() {
@@ -180,6 +217,7 @@ extension FarmCoordinator {
                     guard current.rung == s.job.rung else {
                         throw JournalError.mismatch(line: line, "trial \(s.job.trial) starts rung \(s.job.rung) while rung \(current.rung) is unfinished")
                     }
+                    crashes[s.job.trial]?.worker = s.worker
                     continue
                 }
                 guard !c.targetReached, case let .run(job) = c.scheduler.nextDecision(now: s.time) else {
@@ -189,9 +227,11 @@ extension FarmCoordinator {
                     throw JournalError.mismatch(line: line, "expected trial \(job.trial) rung \(job.rung) at resource \(job.resource), the journal has trial \(s.job.trial) rung \(s.job.rung) at resource \(s.job.resource)")
                 }
                 inFlight[job.trial] = job
+                crashes[job.trial] = (0, s.worker)
             case let .result(f), let .failed(f):
                 guard let job = inFlight[f.trial], job.rung == f.rung else { continue } // a stale duplicate answer
                 inFlight[f.trial] = nil
+                crashes[f.trial] = nil
                 try c.scheduler.record(f.result)
                 c.results += 1
                 if let m = f.metric {
@@ -201,13 +241,22 @@ extension FarmCoordinator {
                 c.busySeconds[f.worker, default: 0] += f.seconds
             case .end:
                 ended = true
-            case .run, .lost, .resume:
+            case .stop:
+                stopped = true
+            case .resume:
+                // The session before this one died with these jobs in flight (unless it stopped on purpose).
+                if !stopped { for t in inFlight.keys { crashes[t]?.count += 1 } }
+                stopped = false
+            case .run, .lost:
                 break
             }
         }
+        // And the session that wrote the journal's end, unless it ended or stopped.
+        if !stopped && !ended { for t in inFlight.keys { crashes[t]?.count += 1 } }
         let interrupted = inFlight.values.sorted { $0.trial < $1.trial }
         c.requeued = interrupted
-        return Replay(coordinator: c, lastTime: lastTime, ended: ended, interrupted: interrupted)
+        return Replay(coordinator: c, lastTime: lastTime, ended: ended, interrupted: interrupted, stoppedOnPurpose: stopped,
+                      crashes: crashes.filter { inFlight[$0.key] != nil })
     }
 }
 

@@ -115,24 +115,39 @@ public enum JobFarm {
 
 // MARK: Coordinator
 
-/// Rank 0's side of the farm: the loop of steps 2, 4, 5 and 6 above.
+/// Rank 0's side of the farm: the loop of steps 2, 4, 5 and 6 above, and the stop.
+///
+/// Stop: once ``StopRequest`` has seen SIGTERM, SIGINT or SIGUSR1, nothing new starts;
+/// idle workers are told to stop, jobs in flight get `stopGrace` seconds to answer
+/// (their results are journaled as usual), then the journal gets `stop` and `run`
+/// returns that event. Jobs still in flight then run again on `--resume`; their
+/// workers are listed in ``unfinishedWorkers``.
 public final class FarmCoordinatorLoop {
     public var coordinator: FarmCoordinator
     let comm: Communicator
     let journal: JournalSink
     let space: SearchSpace
-    let jobTimeout: Double?
+    let jobTimeout: JobTimeout?
+    /// Seconds in-flight jobs may take to answer after a stop request.
+    public var stopGrace: Double = 20
+    /// Whether a signal recorded by ``StopRequest`` stops the farm.
+    public var stopsOnSignal = true
     /// Seconds of run time already spent before this process started (resume).
     let timeOffset: Double
     let clockStart = Date()
     /// Called about once a second with the coordinator, for a progress line.
     var onTick: ((FarmCoordinator, Double) -> Void)?
     public private(set) var lostWorkers = Set<Int>()
+    /// Workers that may still be training when `run` returns: declared lost and
+    /// never heard from again, or still busy when a stop's grace ran out. Only
+    /// ending the job (`MPI_Abort`) ends them.
+    public var unfinishedWorkers: Set<Int> { lostWorkers.union(abandoned) }
+    private var abandoned = Set<Int>()
     /// Busy seconds per worker in this session, for the busy fraction.
     public private(set) var sessionBusy: [Int: Double] = [:]
 
     public init(coordinator: FarmCoordinator, comm: Communicator, journal: JournalSink, space: SearchSpace,
-                jobTimeout: Double?, timeOffset: Double) {
+                jobTimeout: JobTimeout?, timeOffset: Double) {
         self.coordinator = coordinator
         self.comm = comm
         self.journal = journal
@@ -144,69 +159,100 @@ public final class FarmCoordinatorLoop {
     public var now: Double { timeOffset + Date().timeIntervalSince(clockStart) }
     public var sessionSeconds: Double { Date().timeIntervalSince(clockStart) }
 
-    /// Runs the farm until the search is finished; returns the `end` event written.
+    private var active = Set<Int>()
+    private var idle: [Int] = []
+    private var stopped = Set<Int>()
+    private var stopping: (since: Date, signal: String)?
+    private var lastCheck = Date.distantPast
+
+    private func send(_ kind: String, job: Job? = nil, to worker: Int) throws {
+        var m: [(key: String, value: JSONValue)] = [("kind", .string(kind))]
+        if let job { m.append(("job", JobFarm.jobJSON(job))) }
+        try JobFarm.send(.object(m), to: worker, tag: JobFarm.toWorker, over: comm)
+    }
+
+    private func tell(_ worker: Int) throws {
+        try send("stop", to: worker)
+        active.remove(worker)
+        stopped.insert(worker)
+    }
+
+    /// Step 5 and the stop request, at most once a second whether or not messages
+    /// keep arriving: lost workers, the progress line, a signal. True when something
+    /// changed that the outer loop must act on.
+    private func checkClock() throws -> Bool {
+        guard Date().timeIntervalSince(lastCheck) >= 1 else { return false }
+        lastCheck = Date()
+        onTick?(coordinator, now)
+        var changed = false
+        if let timeout = jobTimeout {
+            for w in coordinator.overdue(now: now, limit: timeout.limit(for:)) {
+                let reason = coordinator.running[w].map { timeout.reason(for: $0.job) } ?? ""
+                if let e = coordinator.lose(worker: w, reason: reason, now: now) {
+                    try journal.append(e)
+                    lostWorkers.insert(w)
+                    active.remove(w)
+                    changed = true
+                }
+            }
+        }
+        if stopping == nil, stopsOnSignal, let signal = StopRequest.signalName {
+            stopping = (Date(), signal)
+            changed = true
+        }
+        if let stopping, Date().timeIntervalSince(stopping.since) >= stopGrace { changed = true }
+        // A time limit can end the search while workers wait.
+        if !idle.isEmpty && coordinator.running.isEmpty { changed = true }
+        return changed || (!idle.isEmpty && !coordinator.requeued.isEmpty)
+    }
+
+    /// Runs the farm until the search is finished (returns the `end` event written)
+    /// or a stop request has been served (returns the `stop` event written).
     @discardableResult
     public func run(endReason: String = "budget spent") throws -> JournalEvent {
-        let workers = Array(1..<comm.size)
-        var active = Set(workers)
-        var idle: [Int] = []
-        var stopped = Set<Int>()
-        var lastTick = Date.distantPast
+        active = Set(1..<comm.size)
         let backoff = Backoff(spins: 50, firstSleep: 20, maxSleep: 2_000)
 
         while true {
-            // Step 2: serve idle workers in arrival order.
+            _ = try checkClock()
+            // Step 2: serve idle workers in arrival order; after a stop request, stop them.
             var stillIdle: [Int] = []
             for w in idle {
+                if stopping != nil { try tell(w); continue }
                 let (assignment, event) = coordinator.assign(worker: w, now: now)
                 if let event { try journal.append(event) }
                 switch assignment {
-                case let .run(job):
-                    try JobFarm.send(.object([("kind", .string("run")), ("job", JobFarm.jobJSON(job))]), to: w, tag: JobFarm.toWorker, over: comm)
-                case .wait:
-                    stillIdle.append(w)
-                case .stop:
-                    try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm)
-                    active.remove(w)
-                    stopped.insert(w)
+                case let .run(job): try send("run", job: job, to: w)
+                case .wait: stillIdle.append(w)
+                case .stop: try tell(w)
                 }
             }
             idle = stillIdle
+            if let stopping, coordinator.running.isEmpty || Date().timeIntervalSince(stopping.since) >= stopGrace {
+                abandoned = Set(coordinator.running.keys)
+                // Workers not yet heard from (or between jobs) are told too.
+                for w in active.sorted() where !stopped.contains(w) && coordinator.running[w] == nil { try tell(w) }
+                let event = JournalEvent.stop(time: now, reason: stopping.signal, inFlight: coordinator.running.count)
+                try journal.append(event)
+                return event
+            }
             if active.isEmpty && !coordinator.isIdle {
                 throw TuneError.ranks("every worker was lost with work outstanding; the journal is intact: continue with --resume")
             }
             // Step 6: done when the search is finished and every active worker is stopped.
             if active.isEmpty || (coordinator.isIdle && active.allSatisfy({ idle.contains($0) }) && coordinator.isFinished(now: now)) {
-                for w in active.sorted() where !stopped.contains(w) {
-                    try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm)
-                }
+                // Lost workers hear it too, in case they come back.
+                for w in active.union(lostWorkers).sorted() where !stopped.contains(w) { try tell(w) }
                 break
             }
 
-            // Step 4: wait for any worker, checking deadlines between polls.
+            // Step 4: wait for any worker, checking the clock between polls.
             var attempt = 0
             var sleep = backoff.firstSleep
             var info: MessageInfo? = nil
             while info == nil {
                 info = try comm.iprobe(from: nil, tag: JobFarm.toCoordinator)
-                if info != nil { break }
-                if Date().timeIntervalSince(lastTick) >= 1 {
-                    lastTick = Date()
-                    onTick?(coordinator, now)
-                    // Step 5: lost workers.
-                    if let timeout = jobTimeout {
-                        for w in coordinator.overdue(now: now, timeout: timeout) {
-                            if let e = coordinator.lose(worker: w, reason: "no answer within job_timeout (\(JSONValue.number(timeout)) s)", now: now) {
-                                try journal.append(e)
-                                lostWorkers.insert(w)
-                                active.remove(w)
-                            }
-                        }
-                        if !idle.isEmpty && !coordinator.requeued.isEmpty { break }
-                    }
-                    // A time limit can end the search while workers wait.
-                    if !idle.isEmpty, coordinator.running.isEmpty { break }
-                }
+                if try info != nil || checkClock() { break }
                 attempt += 1
                 if attempt > backoff.spins {
                     usleep(sleep)
@@ -236,6 +282,7 @@ public final class FarmCoordinatorLoop {
                 if let started = coordinator.running[source]?.since {
                     sessionBusy[source, default: 0] += Swift.max(0, now - Swift.max(started, timeOffset))
                 }
+                if let event = coordinator.reclaim(worker: source, answering: result, now: now) { try journal.append(event) }
                 if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now) {
                     try journal.append(event)
                 }

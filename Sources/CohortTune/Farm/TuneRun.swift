@@ -14,6 +14,10 @@ public struct TuneOptions: Sendable {
     public var syncJournal = true
     /// Run on a simulated cluster instead of real workers.
     public var simulation: SimulationOptions?
+    /// In-process runs only: called with rank 0's outcome when some workers may still
+    /// be training (lost, or busy past a stop's grace), which the run cannot wait for;
+    /// the command line prints the outcome and exits. Without it the run waits.
+    public var whenWorkersUnfinished: (@Sendable (TuneOutcome) -> Void)?
 
     var journalDurability: JournalWriter.Durability { syncJournal ? .synced : .written }
 
@@ -38,6 +42,16 @@ public struct TuneOutcome: Sendable {
     public var summary: String
     /// What the simulated cluster did, for a simulated run.
     public var simulation: SimulatedCluster.Outcome?
+    /// Set when a signal stopped the run before its end: the signal's name.
+    public var stoppedBy: String?
+    /// Worker ranks that may still be training (lost, or busy when a stop's grace ran
+    /// out): the job has to be ended with `MPI_Abort` for mpirun to return.
+    public var unfinishedWorkers: [Int] = []
+    /// True when `--resume` found the run already finished and changed nothing.
+    public var wasFinished = false
+
+    /// The command that continues this run.
+    public var resumeCommand: String { "cohort tune --resume --out \(runDirectory.path)" }
 }
 
 /// The best configuration found, as written to `best.json`.
@@ -90,6 +104,8 @@ public enum TuneRunner {
         var run: RunDirectory
         var replay: FarmCoordinator.Replay?
         var journalLength: UInt64?
+        /// A resumed run's lock, taken before its journal is read.
+        var lock: RunLock?
     }
 
     /// Runs a search: under mpirun on the MPI world, otherwise on `--workers` K
@@ -99,6 +115,7 @@ public enum TuneRunner {
         if let simulation = options.simulation {
             return try simulate(options, simulation, catalog: catalog)
         }
+        StopRequest.install()
         if Cluster.isUnderMPI {
             if options.workers != nil {
                 throw TuneInputError("--workers is for runs without mpirun; under mpirun, -np N gives N-1 workers")
@@ -129,7 +146,10 @@ public enum TuneRunner {
         try LocalCommunicator.run(ranks: workers + 1) { comm in
             let outcome = try runRank(comm: comm, prepared: comm.rank == 0 ? prepared : nil, configText: prepared.config.sourceText,
                                       runPath: prepared.run.url.path, options: options, catalog: catalog, log: log)
-            if let outcome { box.set(outcome) }
+            if let outcome {
+                box.set(outcome)
+                if !outcome.unfinishedWorkers.isEmpty { options.whenWorkersUnfinished?(outcome) }
+            }
         }
         return box.value
     }
@@ -155,7 +175,9 @@ public enum TuneRunner {
         if options.resume {
             guard let out = options.out else { throw TuneError.io("--resume needs --out DIR, the run directory to continue") }
             let run = RunDirectory(URL(fileURLWithPath: out))
-            let config = try TuneConfig.parse(try run.configTextForResume(), source: run.configURL.path, catalog: catalog)
+            let configText = try run.configTextForResume()
+            let lock = try run.lock()
+            let config = try TuneConfig.parse(configText, source: run.configURL.path, catalog: catalog)
             if let path = options.configPath {
                 let given = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
                 if given.sourceText != config.sourceText {
@@ -164,7 +186,7 @@ public enum TuneRunner {
             }
             let contents = try JournalContents.read(url: run.journalURL, space: config.space)
             let replay = try FarmCoordinator.replay(contents.events, scheduler: config.makeScheduler(), mode: config.mode, target: config.stopTarget)
-            return Prepared(config: config, run: run, replay: replay, journalLength: contents.validLength)
+            return Prepared(config: config, run: run, replay: replay, journalLength: contents.validLength, lock: lock)
         }
         guard let path = options.configPath else { throw TuneError.io("say which search to run with --config FILE (or --resume --out DIR)") }
         let config = try TuneConfig.load(contentsOf: URL(fileURLWithPath: path), catalog: catalog)
@@ -188,52 +210,104 @@ public enum TuneRunner {
         var coordinator: FarmCoordinator
         var offset = 0.0
         let runLock: RunLock
-        if let replay = prepared.replay {
-            runLock = try run.lock()
+        if let replay = prepared.replay, let lock = prepared.lock {
+            runLock = lock
+            if replay.ended && replay.interrupted.isEmpty {
+                return try finishedRun(run, config: config, replay: replay, comm: comm, catalog: catalog, log: log)
+            }
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability, truncatingTo: prepared.journalLength)
             coordinator = replay.coordinator
             offset = replay.lastTime
-            if replay.ended && replay.interrupted.isEmpty {
-                log("run \(run.url.path) had already ended; nothing to resume")
+            if prepared.journalLength == 0 {
+                // Created and killed before its first line: start it now.
+                try journal.append(runEvent(config, workers: comm.size - 1))
+            } else {
+                try journal.append(.resume(time: offset, requeued: replay.interrupted.count))
             }
-            try journal.append(.resume(time: offset, requeued: replay.interrupted.count))
-            log("resuming \(run.url.path) at t=\(String(format: "%.1f", offset)) s: \(coordinator.results) results kept, \(replay.interrupted.count) interrupted jobs to run again")
+            let poisoned = replay.poisoned(limit: config.farm.maxCrashes)
+            for p in poisoned {
+                let reason = "crashed its worker \(p.deaths == 2 ? "twice" : "\(p.deaths) times") (in flight each time the run died); given up so the search goes on"
+                if let event = try coordinator.abandon(p.job, worker: p.worker, reason: reason, now: offset) { try journal.append(event) }
+                log("trial \(p.job.trial) rung \(p.job.rung) \(reason)")
+            }
+            log("resuming \(run.url.path) at t=\(String(format: "%.1f", offset)) s: \(coordinator.results) results kept, \(replay.interrupted.count - poisoned.count) interrupted jobs to run again")
         } else {
-            try run.create(configText: config.sourceText)
-            runLock = try run.lock()
+            runLock = try run.create(configText: config.sourceText)
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability)
             coordinator = config.makeCoordinator()
-            try journal.append(.run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed,
-                                          workers: comm.size - 1, time: 0)))
+            try journal.append(runEvent(config, workers: comm.size - 1))
         }
-        let factory = try config.makeTrainableFactory(catalog: catalog)
         let loop = FarmCoordinatorLoop(coordinator: coordinator, comm: comm, journal: journal, space: config.space,
                                        jobTimeout: config.jobTimeout, timeOffset: offset)
+        loop.stopGrace = config.farm.stopGrace
         let progress = ProgressLine(config: config)
         if options.progress { loop.onTick = { c, now in log(progress.line(c, now: now)) } }
-        let endEvent = try withExtendedLifetime(runLock) { try loop.run() }
-        guard case let .end(end) = endEvent else { return nil }
+        let lastEvent = try withExtendedLifetime(runLock) { try loop.run() }
         coordinator = loop.coordinator
-
-        // best.json, with the test metric of the best configuration.
-        var best: BestTrial?
-        if let b = coordinator.best {
-            // Configurations are a pure function of (seed, trial id).
-            let cfg = config.space.sample(trial: b.trial, seed: config.seed)
-            var test: Double?
-            if let t = try? factory.make(trial: b.trial, config: cfg) {
-                if (try? t.restore(from: run.checkpoint(trial: b.trial, resource: b.resource), resource: b.resource)) != nil {
-                    test = (try? t.testMetric()) ?? nil
-                }
-            }
-            let found = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
-            try AtomicFile.write(found.json, to: run.bestURL)
-            best = found
-        }
         let session = Swift.max(loop.sessionSeconds, 1e-9)
         var busy: [Int: Double] = [:]
         for w in 1..<comm.size { busy[w] = Swift.min(1, (loop.sessionBusy[w] ?? 0) / session) }
+        let unfinished = loop.unfinishedWorkers.sorted()
+
+        if case let .stop(time, signal, inFlight) = lastEvent {
+            var outcome = TuneOutcome(runDirectory: run.url, end: coordinator.endRecord(now: time, reason: "stopped by \(signal)"),
+                                      best: nil, busyFraction: busy, summary: "", simulation: nil)
+            outcome.stoppedBy = signal
+            outcome.unfinishedWorkers = unfinished
+            outcome.summary = "stopped by \(signal) at t=\(String(format: "%.1f", time)) s: \(coordinator.results) results journaled"
+                + (inFlight > 0 ? ", \(inFlight) jobs still in flight will run again" : "") + "; resume with: \(outcome.resumeCommand)"
+            return outcome
+        }
+        guard case let .end(end) = lastEvent else { return nil }
+        let best = try writeBest(run, config: config, coordinator: coordinator, catalog: catalog)
         let summary = Summary.render(config: config, coordinator: coordinator, best: best, busy: busy, end: end, lost: loop.lostWorkers)
-        return TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: busy, summary: summary, simulation: nil)
+        var outcome = TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: busy, summary: summary, simulation: nil)
+        outcome.unfinishedWorkers = unfinished
+        return outcome
+    }
+
+    static func runEvent(_ config: TuneConfig, workers: Int) -> JournalEvent {
+        .run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed, workers: workers, time: 0))
+    }
+
+    /// `best.json`, with the test metric of the best configuration; nil when no
+    /// result succeeded.
+    static func writeBest(_ run: RunDirectory, config: TuneConfig, coordinator: FarmCoordinator, catalog: TrainableCatalog) throws -> BestTrial? {
+        guard let b = coordinator.best else { return nil }
+        // Configurations are a pure function of (seed, trial id).
+        let cfg = config.space.sample(trial: b.trial, seed: config.seed)
+        var test: Double?
+        if let t = try? config.makeTrainableFactory(catalog: catalog).make(trial: b.trial, config: cfg) {
+            if (try? t.restore(from: run.checkpoint(trial: b.trial, resource: b.resource), resource: b.resource)) != nil {
+                test = (try? t.testMetric()) ?? nil
+            }
+        }
+        let found = BestTrial(trial: b.trial, config: cfg, metric: b.metric, rung: b.rung, resource: b.resource, testMetric: test)
+        try AtomicFile.write(found.json, to: run.bestURL)
+        return found
+    }
+
+    /// `--resume` of a run whose journal already ends: the journal is left as it is;
+    /// what a kill after the `end` line may have left unwritten (best.json) is written.
+    static func finishedRun(_ run: RunDirectory, config: TuneConfig, replay: FarmCoordinator.Replay, comm: Communicator,
+                            catalog: TrainableCatalog, log: @escaping @Sendable (String) -> Void) throws -> TuneOutcome {
+        for w in 1..<comm.size { try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm) }
+        let end = replay.coordinator.endRecord(now: replay.lastTime, reason: "finished")
+        var best: BestTrial?
+        if let b = replay.coordinator.best, let data = FileManager.default.contents(atPath: run.bestURL.path),
+           let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) {
+            best = BestTrial(trial: b.trial, config: config.space.sample(trial: b.trial, seed: config.seed), metric: b.metric,
+                             rung: b.rung, resource: b.resource, testMetric: BestTrial.Record(json: json).testMetric)
+            log("run \(run.url.path) has already finished; nothing to resume, nothing changed")
+        } else {
+            best = try writeBest(run, config: config, coordinator: replay.coordinator, catalog: catalog)
+            log("run \(run.url.path) had already finished; wrote its missing best.json")
+        }
+        var outcome = TuneOutcome(runDirectory: run.url, end: end, best: best, busyFraction: [:],
+                                  summary: Summary.render(config: config, coordinator: replay.coordinator, best: best, busy: [:],
+                                                          end: end, lost: []),
+                                  simulation: nil)
+        outcome.wasFinished = true
+        return outcome
     }
 }

@@ -37,7 +37,7 @@ public enum DecisionTrace {
             case let .result(f): return Step(kind: .result, trial: f.trial, rung: f.rung, time: f.time, metric: f.metric)
             case let .failed(f): return Step(kind: .failed, trial: f.trial, rung: f.rung, time: f.time, metric: nil)
             case let .lost(l): return Step(kind: .lost, trial: l.trial, rung: l.rung, time: l.time, metric: nil)
-            case .run, .resume, .end: return nil
+            case .run, .resume, .stop, .end: return nil
             }
         }
     }

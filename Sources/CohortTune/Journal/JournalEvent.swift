@@ -7,7 +7,9 @@ import Foundation
 /// promotions alike), `result` for every finished job, `failed` with a reason, and a
 /// final `end`; each with `time`, seconds since the run began. Also written: `run`
 /// (first line: what was run), `lost` (a worker stopped answering; its job goes
-/// back to the queue) and `resume` (the run was restarted from this journal).
+/// back to the queue), `stop` (the run was asked to stop by a signal and left on
+/// purpose; jobs still in flight run again on resume) and `resume` (the run was
+/// restarted from this journal).
 public enum JournalEvent: Equatable, Sendable {
     case run(RunInfo)
     case start(Start)
@@ -15,6 +17,7 @@ public enum JournalEvent: Equatable, Sendable {
     case failed(Finish)
     case lost(Lost)
     case resume(time: Double, requeued: Int)
+    case stop(time: Double, reason: String, inFlight: Int)
     case end(End)
 
     public struct RunInfo: Equatable, Sendable {
@@ -91,6 +94,7 @@ public enum JournalEvent: Equatable, Sendable {
         case let .result(f), let .failed(f): return f.time
         case let .lost(l): return l.time
         case let .resume(t, _): return t
+        case let .stop(t, _, _): return t
         case let .end(e): return e.time
         }
     }
@@ -103,6 +107,7 @@ public enum JournalEvent: Equatable, Sendable {
         case .failed: return "failed"
         case .lost: return "lost"
         case .resume: return "resume"
+        case .stop: return "stop"
         case .end: return "end"
         }
     }
@@ -136,6 +141,8 @@ extension JournalEvent {
                   ("worker", .int(l.worker)), ("reason", .string(l.reason))]
         case let .resume(_, requeued):
             m.append(("requeued", .int(requeued)))
+        case let .stop(_, reason, inFlight):
+            m += [("reason", .string(reason)), ("in_flight", .int(inFlight))]
         case let .end(e):
             m += [("reason", .string(e.reason)), ("trials", .int(e.trials)), ("results", .int(e.results)),
                   ("failures", .int(e.failures))]
@@ -181,6 +188,8 @@ extension JournalEvent {
                               reason: json["reason"]?.stringValue ?? "", time: time))
         case "resume":
             self = .resume(time: time, requeued: json["requeued"]?.intValue ?? 0)
+        case "stop":
+            self = .stop(time: time, reason: json["reason"]?.stringValue ?? "", inFlight: json["in_flight"]?.intValue ?? 0)
         case "end":
             self = .end(End(time: time, reason: json["reason"]?.stringValue ?? "", trials: json["trials"]?.intValue ?? 0,
                             results: json["results"]?.intValue ?? 0, failures: json["failures"]?.intValue ?? 0,

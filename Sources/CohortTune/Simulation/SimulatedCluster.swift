@@ -11,7 +11,7 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
     /// notices after `jobTimeout`, declares the worker lost and queues the job again.
     public var dropProbability: Double
     /// The farm's `job_timeout` in virtual seconds (`nil`: jobs are never declared lost).
-    public var jobTimeout: Double?
+    public var jobTimeout: JobTimeout?
     /// Seeds slow-downs and drops, which are drawn per (trial, rung, attempt), so a
     /// given job straggles the same way whichever worker runs it and whenever.
     public var seed: UInt64
@@ -21,7 +21,7 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
     /// stay the training time.
     public var jobOverhead: Double
 
-    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0, jobTimeout: Double? = nil,
+    public init(workers: Int, stragglers: StragglerModel = .none, dropProbability: Double = 0, jobTimeout: JobTimeout? = nil,
                 seed: UInt64 = 0, jobOverhead: Double = 0) {
         self.workers = workers
         self.stragglers = stragglers
@@ -48,7 +48,8 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
     /// The settings as written to `simulation.json`.
     public var json: JSONValue {
         .object([("workers", .int(workers)), ("stragglers", .string(stragglers.description)),
-                 ("drop_probability", .number(dropProbability)), ("job_timeout", jobTimeout.map(JSONValue.number) ?? .null),
+                 ("drop_probability", .number(dropProbability)), ("job_timeout", jobTimeout.map { JSONValue.number($0.fixed) } ?? .null),
+                 ("job_timeout_per_unit", jobTimeout.map { JSONValue.number($0.perUnit) } ?? .null),
                  ("job_overhead", .number(jobOverhead)),
                  ("seed", .int(Int(bitPattern: UInt(seed))))])
     }
@@ -148,7 +149,7 @@ public struct SimulatedCluster {
                 queue.push(at: now + seconds + spec.jobOverhead, .answer(worker: worker, job: job, outcome: simulated.outcome, seconds: seconds))
             }
             if let timeout = spec.jobTimeout {
-                queue.push(at: now + timeout, .deadline(worker: worker, dispatch: dispatchCount, dropped: isDropped))
+                queue.push(at: now + timeout.limit(for: job), .deadline(worker: worker, dispatch: dispatchCount, dropped: isDropped))
             }
         }
 
@@ -195,9 +196,9 @@ public struct SimulatedCluster {
                     handled = true
                 case let .deadline(w, serial, isDropped):
                     // Only the deadline of the job the worker still runs counts.
-                    guard currentDispatch[w] == serial, coordinator.running[w] != nil else { continue }
+                    guard currentDispatch[w] == serial, let running = coordinator.running[w]?.job else { continue }
                     now = time
-                    let reason = "no answer within job_timeout (\(JSONValue.number(spec.jobTimeout ?? 0)) s)"
+                    let reason = spec.jobTimeout?.reason(for: running) ?? "no answer"
                     if let event = coordinator.lose(worker: w, reason: reason, now: now) {
                         losses += 1
                         if try write(event) { stoppedEarly = true; break farm }

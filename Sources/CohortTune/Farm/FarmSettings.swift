@@ -1,0 +1,64 @@
+import CohortFiles
+import Foundation
+
+/// How long a job may run before its worker is declared lost: a fixed part plus a
+/// part per resource unit the job trains, so a rung-0 job and a top-rung job are not
+/// held to one wall-clock limit.
+public struct JobTimeout: Equatable, Sendable, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// `farm.job_timeout`: seconds any job may take.
+    public var fixed: Double
+    /// `farm.job_timeout_per_unit`: seconds more per resource unit trained in the job.
+    public var perUnit: Double
+
+    public init(fixed: Double, perUnit: Double = 0) {
+        self.fixed = fixed
+        self.perUnit = perUnit
+    }
+
+    public init(floatLiteral value: Double) { self.init(fixed: value) }
+    public init(integerLiteral value: Int) { self.init(fixed: Double(value)) }
+
+    /// The limit of `job` in seconds.
+    public func limit(for job: Job) -> Double {
+        fixed + perUnit * Swift.max(0, job.resource - (job.resumeFrom ?? 0))
+    }
+
+    /// Why a worker was declared lost, for the journal.
+    public func reason(for job: Job) -> String {
+        if perUnit == 0 { return "no answer within job_timeout (\(JSONValue.number(fixed)) s)" }
+        return "no answer within \(JSONValue.number(limit(for: job))) s (job_timeout \(JSONValue.number(fixed)) s + job_timeout_per_unit \(JSONValue.number(perUnit)) s x \(JSONValue.number(job.resource - (job.resumeFrom ?? 0))) units)"
+    }
+}
+
+/// The `farm:` section: how the coordinator treats workers that do not answer, jobs
+/// that keep killing the run, and a request to stop.
+///
+/// ```yaml
+/// farm:
+///   job_timeout: 60            # seconds any job may take before its worker is lost
+///   job_timeout_per_unit: 30   # plus this much per resource unit the job trains
+///   max_crashes: 2             # a job in flight at this many deaths in a row fails
+///   stop_grace: 20             # on SIGTERM/SIGINT/SIGUSR1: seconds to let jobs finish
+/// ```
+public struct FarmSettings: Equatable, Sendable {
+    public var jobTimeout: JobTimeout?
+    public var maxCrashes = 2
+    public var stopGrace = 20.0
+
+    public init(jobTimeout: JobTimeout? = nil, maxCrashes: Int = 2, stopGrace: Double = 20) {
+        self.jobTimeout = jobTimeout
+        self.maxCrashes = maxCrashes
+        self.stopGrace = stopGrace
+    }
+
+    /// Reads the section (absent: the defaults).
+    public init(_ section: ConfigSection?) {
+        guard let section else { return }
+        defer { section.finish() }
+        let fixed = section.double("job_timeout", max: Limits.seconds, above: 0)
+        let perUnit = section.double("job_timeout_per_unit", min: 0, max: Limits.seconds)
+        if fixed != nil || perUnit != nil { jobTimeout = JobTimeout(fixed: fixed ?? 0, perUnit: perUnit ?? 0) }
+        maxCrashes = section.int("max_crashes", default: maxCrashes, min: 1, max: 100)
+        stopGrace = section.double("stop_grace", default: stopGrace, min: 0, max: Limits.seconds)
+    }
+}
