@@ -9,8 +9,10 @@
 #   idle ranks yield (busy polling would make small collectives ~1000x slower);
 # - when OpenBLAS would fall back to a slow generic kernel on this CPU, exports the
 #   OPENBLAS_CORETYPE that fixes it, and one BLAS thread per rank unless set;
-# - gives ranks 30 s after a SIGTERM or SIGINT to mpirun before they are killed, so
-#   they can stop at a boundary and save (OMPI_MCA_odls_base_sigkill_timeout overrides);
+# - leaves odls_base_sigkill_timeout at Open MPI's 0: with T > 0 every job whose rank
+#   exits non-zero (any input error) waits 2T s before mpirun returns. To stop a run
+#   gracefully send SIGUSR1 to mpirun (forwarded to every rank), or export
+#   OMPI_MCA_odls_base_sigkill_timeout=30 to give ranks 30 s after a SIGTERM;
 # - a missing hostfile or program is one clear line and exit 2.
 # A program named `cohort` means this checkout's release build (built if missing).
 set -euo pipefail
@@ -49,7 +51,6 @@ fi
 command -v "$program" >/dev/null || [ -x "$program" ] || fail "program '$program' not found"
 
 flags=(-q)   # no multi-line banners from mpirun when a rank exits non-zero
-[ -n "${OMPI_MCA_odls_base_sigkill_timeout:-}" ] || flags+=(--mca odls_base_sigkill_timeout 30)
 [ "$(id -u)" -ne 0 ] || flags+=(--allow-run-as-root)
 cores="$(nproc)"
 if [ -z "$hostfile" ] && [ "$host_given" -eq 0 ] && [ "$np" -gt "$cores" ]; then

@@ -2,10 +2,9 @@ import Foundation
 
 /// A request to stop at the next safe point: SIGTERM, SIGINT or SIGUSR1.
 ///
-/// Slurm sends SIGTERM (or, with `--signal`, SIGUSR1) before a time limit; mpirun
-/// forwards SIGUSR1 to every rank, and on SIGTERM or SIGINT gives the ranks
-/// `odls_base_sigkill_timeout` seconds before killing them (`scripts/mpirun.sh` sets
-/// 30). Instead of dying mid-write, a command that called ``install()`` checks
+/// Slurm sends SIGTERM (or, with `--signal`, SIGUSR1) to every task before a time
+/// limit; mpirun forwards SIGUSR1 to every rank, and on SIGTERM or SIGINT gives the
+/// ranks `odls_base_sigkill_timeout` seconds (default 0) before killing them. Instead of dying mid-write, a command that called ``install()`` checks
 /// ``signalName`` at its boundaries (a job, a round, an epoch, a step), finishes what
 /// is in flight, writes a checkpoint and its journal, prints how to resume and exits 0.
 /// The handler only records the signal number: nothing else is safe inside a handler.

@@ -68,3 +68,88 @@ check "tune: ASHA over an MLP on digits, 3 MPI ranks: test accuracy >= 0.93, jou
 sed -e 's|  dataset: fashion-mnist|  dataset: fashion-mnist\n  data_dir: /nonexistent/fashion|' examples/fashion-mlp-asha.yaml > "$tune_tmp/nodata.yaml"
 check "tune: missing dataset" expect_error "trainable.dataset: /nonexistent/fashion: no such file or directory" \
   mpi -np 3 cohort tune --config "$tune_tmp/nodata.yaml" --out "$tune_tmp/nodata"
+
+# A worker that stops answering (SIGSTOP) is declared lost after job_timeout; the run
+# ends, and mpirun returns instead of waiting for that worker forever.
+tune_stopped_worker() {
+  sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.02/;s/job_timeout: 120/job_timeout: 3/' examples/surrogate.yaml > "$tune_tmp/lost.yaml"
+  scripts/mpirun.sh -np 3 cohort tune --config "$tune_tmp/lost.yaml" --out "$tune_tmp/lost" --quiet > "$tune_tmp/lost.log" 2>&1 &
+  local pid=$! worker="" i
+  for i in $(seq 1 50); do
+    worker="$(pgrep -f "^$cohort tune --config $tune_tmp/lost.yaml" | sort -n | tail -1 || true)"
+    [ -n "$worker" ] && [ -s "$tune_tmp/lost/events.jsonl" ] && break
+    sleep 0.1
+  done
+  kill -STOP "$worker"
+  for i in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "mpirun still running 60 s after a worker was stopped"; kill -CONT "$worker"; kill "$pid"; wait "$pid"; return 1
+  fi
+  wait "$pid" || { echo "mpirun exited $?"; cat "$tune_tmp/lost.log"; return 1; }
+  grep -q '"event":"lost"' "$tune_tmp/lost/events.jsonl" && grep -q '"event":"end"' "$tune_tmp/lost/events.jsonl" &&
+    grep -q "may still be training" "$tune_tmp/lost.log" && "$cohort" tune --audit --out "$tune_tmp/lost"
+}
+check "tune: a SIGSTOP'd worker is lost at job_timeout and mpirun still returns" tune_stopped_worker
+
+# SIGUSR1 to mpirun (what Slurm's --signal sends before a time limit) stops the run at a
+# job boundary with exit 0 and a resume line; a second coordinator on the same directory
+# is refused while the first runs; the resumed run (1 worker: reproducible decisions)
+# equals an uninterrupted one.
+tune_signal_resume() {
+  sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.02/;s/max_trials: 81/max_trials: 40/' examples/surrogate.yaml > "$tune_tmp/sig.yaml"
+  mpi -np 2 cohort tune --config "$tune_tmp/sig.yaml" --out "$tune_tmp/whole" --quiet --no-fsync > /dev/null 2>&1 || return 1
+  scripts/mpirun.sh -np 2 cohort tune --config "$tune_tmp/sig.yaml" --out "$tune_tmp/cut" --quiet > "$tune_tmp/cut.log" 2>&1 &
+  local pid=$!
+  sleep 2
+  expect_error "is in use by another coordinator (pid [0-9]* on $(hostname)" "$cohort" tune --resume --out "$tune_tmp/cut" || { kill "$pid"; return 1; }
+  kill -USR1 "$pid"
+  wait "$pid" || { echo "stopped run exited $?"; return 1; }
+  grep -q "stopped by SIGUSR1 .* resume with: cohort tune --resume --out $tune_tmp/cut" "$tune_tmp/cut.log" || { cat "$tune_tmp/cut.log"; return 1; }
+  [ "$(tail -1 "$tune_tmp/cut/events.jsonl" | grep -c '"event":"stop"')" -eq 1 ] || { echo "no stop event last"; return 1; }
+  mpi -np 2 cohort tune --resume --out "$tune_tmp/cut" --quiet > /dev/null 2>&1 &&
+    "$cohort" tune --audit --out "$tune_tmp/cut" && cmp "$tune_tmp/whole/best.json" "$tune_tmp/cut/best.json" &&
+    python3 - "$tune_tmp" <<'PY'
+import json, sys
+def results(run):
+    return sorted((e["trial"], e["rung"], e["metric"]) for e in map(json.loads, open(f"{sys.argv[1]}/{run}/events.jsonl"))
+                  if e["event"] == "result")
+whole, cut = results("whole"), results("cut")
+print(f"{len(whole)} results uninterrupted, {len(cut)} stopped and resumed, identical: {whole == cut}")
+sys.exit(0 if whole == cut else 1)
+PY
+}
+check "tune: SIGUSR1 stops at a boundary, a second coordinator is refused, the resumed run equals an uninterrupted one" tune_signal_resume
+
+# SIGKILL of the coordinator rank at seeded random moments, resumed each time (the
+# first kill may land before the journal's first line): the finished journal is
+# legal and answers every job once.
+tune_rank0() { # $1 = pgrep pattern; prints the pid of MPI rank 0 among the matches
+  local p
+  for p in $(pgrep -f "$1" || true); do
+    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0' && { echo "$p"; return; }
+  done
+}
+tune_kill_many() {
+  sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.02/;s/max_trials: 81/max_trials: 60/' examples/surrogate.yaml > "$tune_tmp/many.yaml"
+  local args=(--config "$tune_tmp/many.yaml") delay pid coordinator i
+  RANDOM=7
+  for i in 1 2 3 4; do
+    delay="$(( RANDOM % 25 ))"   # tenths of a second after the ranks start
+    scripts/mpirun.sh -np 3 cohort tune "${args[@]}" --out "$tune_tmp/many" --quiet > /dev/null 2>&1 &
+    pid=$!
+    coordinator=""
+    while [ -z "$coordinator" ] && kill -0 "$pid" 2>/dev/null; do
+      coordinator="$(tune_rank0 "^$cohort tune .*--out $tune_tmp/many")"
+      sleep 0.05
+    done
+    sleep "$((delay / 10)).$((delay % 10))"
+    [ -z "$coordinator" ] || kill -KILL "$coordinator" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "kill $i after $((delay / 10)).$((delay % 10)) s: $(wc -l < "$tune_tmp/many/events.jsonl" 2>/dev/null || echo 0) journal lines"
+    args=(--resume)
+  done
+  mpi -np 3 cohort tune --resume --out "$tune_tmp/many" --quiet > /dev/null 2>&1 &&
+    "$cohort" tune --audit --out "$tune_tmp/many" &&
+    [ "$(grep -o '"event":"start","trial":[0-9]*,"bracket":0,"rung":0,' "$tune_tmp/many/events.jsonl" | sort -u | wc -l)" -eq 60 ]
+}
+check "tune: SIGKILL of the coordinator at random moments, four times, then --resume: journal legal, every job once" tune_kill_many

@@ -14,9 +14,9 @@ public struct TuneOptions: Sendable {
     public var syncJournal = true
     /// Run on a simulated cluster instead of real workers.
     public var simulation: SimulationOptions?
-    /// In-process runs only: called with rank 0's outcome when some workers may still
-    /// be training (lost, or busy past a stop's grace), which the run cannot wait for;
-    /// the command line prints the outcome and exits. Without it the run waits.
+    /// Called with rank 0's outcome when some workers may still be training (lost, or
+    /// busy past a stop's grace), which the run cannot wait for: the command line
+    /// prints the outcome and ends the job. Without it the run waits for them.
     public var whenWorkersUnfinished: (@Sendable (TuneOutcome) -> Void)?
 
     var journalDurability: JournalWriter.Durability { syncJournal ? .synced : .written }
@@ -136,7 +136,10 @@ public enum TuneRunner {
                                                                                   prepared?.config.sourceText ?? "", prepared?.run.url.path ?? ""] : nil,
                                                        root: 0)
             guard verdict[0] == "ok" else { throw TuneInputError(verdict[1]) }
-            return try runRank(comm: comm, prepared: prepared, configText: verdict[2], runPath: verdict[3], options: options, catalog: catalog, log: log)
+            let outcome = try runRank(comm: comm, prepared: prepared, configText: verdict[2], runPath: verdict[3], options: options, catalog: catalog, log: log)
+            // Before MPI_Finalize, which would wait for those workers forever.
+            if let outcome, !outcome.unfinishedWorkers.isEmpty { options.whenWorkersUnfinished?(outcome) }
+            return outcome
         }
         let workers = options.workers ?? 2
         guard workers >= 1 else { throw TuneInputError("--workers must be at least 1, got \(workers)") }
