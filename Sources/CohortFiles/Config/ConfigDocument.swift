@@ -12,6 +12,8 @@ public enum ConfigDocument {
 
     /// Parses `text`; `source` names the file in error messages.
     public static func parse(_ text: String, source: String = "config") throws -> JSONValue {
+        // The parser recurses per level: refuse what would exhaust the stack first.
+        if let problem = nestingProblem(text) { throw ConfigError([ConfigIssue(path: source, message: problem)]) }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, resolver)
@@ -19,7 +21,40 @@ public enum ConfigDocument {
             throw ConfigError([ConfigIssue(path: source, message: "is not valid YAML or JSON: \(firstLine(of: error.description))")])
         }
         guard let node else { throw ConfigError([ConfigIssue(path: source, message: "is empty")]) }
-        return try convert(node, path: source)
+        var budget = maxValues
+        return try convert(node, path: source, depth: 0, budget: &budget)
+    }
+
+    /// Deeper than any config needs, shallow enough for the parser's recursion.
+    public static let maxDepth = 64
+    /// Values in one document once aliases are expanded (an alias bomb grows as 9^k).
+    public static let maxValues = 100_000
+
+    /// Why `text` nests too deeply to parse (flow brackets or indentation), or nil.
+    static func nestingProblem(_ text: String) -> String? {
+        var depth = 0, deepest = 0
+        var quote: UInt8? = nil
+        var comment = false, lineStart = true, indent = 0
+        for c in text.utf8 {
+            if c == UInt8(ascii: "\n") { comment = false; lineStart = true; indent = 0; continue }
+            if lineStart {
+                if c == UInt8(ascii: " ") { indent += 1; if indent > 4 * maxDepth { return "is nested too deeply (a line indented more than \(4 * maxDepth) spaces)" }; continue }
+                lineStart = false
+            }
+            if comment { continue }
+            if let q = quote { if c == q { quote = nil }; continue }
+            switch c {
+            case UInt8(ascii: "#"): comment = true
+            case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = c
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = Swift.max(deepest, depth)
+                if deepest > maxDepth { return "is nested too deeply (more than \(maxDepth) levels of brackets)" }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = Swift.max(0, depth - 1)
+            default: break
+            }
+        }
+        return nil
     }
 
     /// Reads and parses a file.
@@ -42,7 +77,10 @@ public enum ConfigDocument {
         String(s.split(separator: "\n", omittingEmptySubsequences: true).first ?? Substring(s))
     }
 
-    private static func convert(_ node: Node, path: String) throws -> JSONValue {
+    private static func convert(_ node: Node, path: String, depth: Int, budget: inout Int) throws -> JSONValue {
+        budget -= 1
+        if budget < 0 { throw ConfigError([ConfigIssue(path: path, message: "expands to more than \(maxValues) values (aliases repeated within aliases?)")]) }
+        if depth > maxDepth { throw ConfigError([ConfigIssue(path: path, message: "is nested more than \(maxDepth) levels deep")]) }
         switch node {
         case let .mapping(mapping):
             var members: [(key: String, value: JSONValue)] = []
@@ -53,11 +91,15 @@ public enum ConfigDocument {
                 if members.contains(where: { $0.key == key }) {
                     throw ConfigError([ConfigIssue(path: "\(path).\(key)", message: "is given twice")])
                 }
-                members.append((key, try convert(v, path: "\(path).\(key)")))
+                members.append((key, try convert(v, path: "\(path).\(key)", depth: depth + 1, budget: &budget)))
             }
             return .object(members)
         case let .sequence(sequence):
-            return .array(try sequence.enumerated().map { try convert($0.element, path: "\(path)[\($0.offset)]") })
+            var items: [JSONValue] = []
+            for (i, element) in sequence.enumerated() {
+                items.append(try convert(element, path: "\(path)[\(i)]", depth: depth + 1, budget: &budget))
+            }
+            return .array(items)
         case let .scalar(scalar):
             // Quoted scalars are strings whatever they look like.
             if scalar.style == .singleQuoted || scalar.style == .doubleQuoted { return .string(scalar.string) }
