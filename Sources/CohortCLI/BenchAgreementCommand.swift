@@ -32,7 +32,10 @@ struct BenchAgreementCommand: ParsableCommand {
         }
         let comparison = DecisionTrace.compare(simulated: sim, real: realEvents)
         print(comparison.explanation)
-        if !comparison.matches { throw ExitCode(1) }
+        if !comparison.matches {
+            FileHandle.standardError.write(Data("the simulated and the real run make different decisions (above)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 
     static func events(_ path: String) throws -> [JournalEvent] {

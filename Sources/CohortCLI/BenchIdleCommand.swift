@@ -19,7 +19,10 @@ struct BenchIdleCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive") }
+        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be above 0 and at most 600, got \(seconds)") }
+        if let share = maxCoreShare, !(share >= 0 && share <= 1) {
+            throw ValidationError("--max-core-share must be a share of one core from 0 to 1, got \(share)")
+        }
     }
 
     func run() throws {
@@ -47,7 +50,7 @@ struct BenchIdleCommand: ParsableCommand {
                 }
             }
             if let limit = maxCoreShare, let bad = waiting.first(where: { $0.coreShare > limit }) {
-                print("FAIL: rank \(bad.rank) used \(String(format: "%.1f%%", bad.coreShare * 100)) of a core while waiting in \(bad.phase)")
+                FileHandle.standardError.write(Data("FAIL: rank \(bad.rank) used \(String(format: "%.1f%%", bad.coreShare * 100)) of a core while waiting in \(bad.phase), above --max-core-share \(limit)\n".utf8))
                 worst[0] = 1
             }
         }

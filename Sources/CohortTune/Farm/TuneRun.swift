@@ -142,7 +142,7 @@ public enum TuneRunner {
             return outcome
         }
         let workers = options.workers ?? 2
-        guard workers >= 1 else { throw TuneInputError("--workers must be at least 1, got \(workers)") }
+        guard workers >= 1 && workers <= 256 else { throw TuneInputError("--workers must be from 1 to 256 (each is a thread of this process; use mpirun for more), got \(workers)") }
         let prepared: Prepared
         do { prepared = try prepare(options, catalog: catalog) } catch { throw TuneInputError("\(error)") }
         let box = OutcomeBox()

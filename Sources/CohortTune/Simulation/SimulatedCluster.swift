@@ -33,7 +33,7 @@ public struct SimulatedClusterSpec: Equatable, Sendable {
 
     /// Throws the first setting that cannot be simulated.
     public func validate() throws {
-        guard workers >= 1 else { throw SimulationError.badCluster("--simulate-workers must be at least 1, got \(workers)") }
+        guard workers >= 1 && workers <= 1_000_000 else { throw SimulationError.badCluster("--simulate-workers must be from 1 to 1000000, got \(workers)") }
         guard dropProbability >= 0, dropProbability < 1 else {
             throw SimulationError.badCluster("--drop-probability must be in [0, 1), got \(dropProbability)")
         }
