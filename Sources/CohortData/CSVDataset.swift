@@ -189,6 +189,13 @@ public enum CSVDataset {
                 "\(path): sample shape \(shape) does not hold the file's \(featureCount) features")
         }
 
+        // A model and a split are sized by the class count: an index far past the rows
+        // (a typo, an id column) would ask for billions of classes.
+        let classLimit = Swift.max(sampleCount, maxClassesWithoutRows)
+        if options.labels == .integers, largestLabel >= classLimit {
+            throw DatasetError.invalidArgument(
+                "\(path): label \(largestLabel) would make \(largestLabel + 1) classes for \(sampleCount) rows; class indices must be below \(classLimit) (the rows, or \(maxClassesWithoutRows))")
+        }
         var labels = numericLabels
         var classNames: [String]? = nil
         var classCount = largestLabel + 1
@@ -200,6 +207,9 @@ public enum CSVDataset {
             classCount = distinct.count
         }
         if let requested = options.classCount {
+            guard requested <= classLimit else {
+                throw DatasetError.invalidArgument("\(path): a class count of \(requested) is more than \(classLimit) (the rows, or \(maxClassesWithoutRows))")
+            }
             guard requested >= classCount else {
                 throw DatasetError.invalidArgument(
                     "\(path): labels need \(classCount) classes but the class count is \(requested)")
@@ -213,6 +223,9 @@ public enum CSVDataset {
         return Dataset(validatedName: name, sampleShape: shape, features: features, labels: labels,
                        classCount: classCount, classNames: classNames)
     }
+
+    /// Classes a CSV may have whatever its row count (a few rows of a many-class set).
+    public static let maxClassesWithoutRows = 65_536
 
     private static func resolveLabelColumn(_ column: LabelColumn, columnCount: Int, header: [String]?,
                                            path: String, line: Int) throws -> Int {

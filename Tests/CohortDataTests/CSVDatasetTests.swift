@@ -72,6 +72,15 @@ final class CSVDatasetTests: XCTestCase {
                        "\(path):4: found 2 fields, expected 3 as in line 1")
     }
 
+    func testAClassIndexFarPastTheRowsIsRefusedBeforeAnythingIsSized() throws {
+        let dir = try makeTemporaryDirectory(self)
+        let path = try writeFile(dir, "ids.csv", "x,label\n0.5,0\n0.2,2147483647\n")
+        XCTAssertEqual(datasetError { try CSVDataset.load(path) }?.description,
+                       "\(path): label 2147483647 would make 2147483648 classes for 2 rows; class indices must be below 65536 (the rows, or 65536)")
+        let few = try writeFile(dir, "few.csv", "x,label\n0.5,0\n0.2,999\n")
+        XCTAssertEqual(try CSVDataset.load(few).classCount, 1000)
+    }
+
     func testNonNumericFeatureNamesFieldAndLine() throws {
         let dir = try makeTemporaryDirectory(self)
         let path = try writeFile(dir, "bad.csv", "1,2,0\n3,x4,1\n")
