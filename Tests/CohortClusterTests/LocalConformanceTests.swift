@@ -24,6 +24,18 @@ final class LocalConformanceTests: XCTestCase {
         }
     }
 
+    /// A coordinator that only polls (iprobe, never a blocking receive) learns of a
+    /// worker's failure too, instead of polling forever.
+    func testAFailingRankStopsARankThatOnlyPolls() {
+        struct Boom: Error {}
+        XCTAssertThrowsError(try LocalCommunicator.run(ranks: 2) { comm in
+            if comm.rank == 1 { throw Boom() }
+            while try comm.iprobe(from: nil, tag: 7) == nil { usleep(1_000) }
+        }) { error in
+            XCTAssertTrue(error is Boom, "the failing rank's own error is reported, got \(error)")
+        }
+    }
+
     func testMeanOfIntegersIsRefused() throws {
         XCTAssertThrowsError(try LocalCommunicator.run(ranks: 2) { comm in
             var v: [Int32] = [1]

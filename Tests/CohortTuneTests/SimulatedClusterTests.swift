@@ -199,7 +199,7 @@ final class SimulatedClusterTests: XCTestCase {
 
     func testBadClusterSettingsAreOneReadableError() throws {
         XCTAssertThrowsError(try SimulatedClusterSpec(workers: 0).validate()) { e in
-            XCTAssertEqual("\(e)", "--simulate-workers must be at least 1, got 0")
+            XCTAssertEqual("\(e)", "--simulate-workers must be from 1 to 1000000, got 0")
         }
         XCTAssertThrowsError(try SimulatedClusterSpec(workers: 4, dropProbability: 0.1).validate()) { e in
             XCTAssertEqual("\(e)", "dropped jobs are noticed only through farm.job_timeout: set it in the config to simulate --drop-probability")
