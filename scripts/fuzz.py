@@ -2045,8 +2045,8 @@ def command_script(case, options):
     return "\n".join(lines) + "\n"
 
 
-def run_case(index, case, options, session):
-    case_dir = os.path.join(session, "cases", f"{index:06d}")
+def run_case(index, case, options, scratch_root):
+    case_dir = os.path.join(scratch_root, "cases", f"{index:06d}")
     os.makedirs(case_dir)
     os.symlink("../../shared", os.path.join(case_dir, "shared"))
     for rel, data in case.files.items():
@@ -2056,7 +2056,7 @@ def run_case(index, case, options, session):
             f.write(data)
     if case.setup:
         case.setup(case_dir)
-    pristine = os.path.join(session, "pristine", f"{index:06d}")
+    pristine = os.path.join(scratch_root, "pristine", f"{index:06d}")
     shutil.copytree(case_dir, pristine, symlinks=True)
     run_dir = os.path.join(case_dir, case.run_dir) if case.run_dir else None
     results = []
@@ -2124,7 +2124,7 @@ def save_finding(index, case, record, results, pristine, options):
     root = options.findings
     with _shared_saved:
         if not os.path.exists(os.path.join(root, "shared")):
-            shutil.copytree(os.path.join(options.session, "shared"), os.path.join(root, "shared"), symlinks=True)
+            shutil.copytree(os.path.join(options.scratch_root, "shared"), os.path.join(root, "shared"), symlinks=True)
     d = os.path.join(root, f"{index:06d}-{record['verdict'].lower()}")
     remove_tree(d, ignore_errors=True)
     os.makedirs(d)
@@ -2173,17 +2173,17 @@ def main():
         print("fuzz: building cohort (release) first", flush=True)
         subprocess.run(["swift", "build", "-c", "release", "--product", "cohort"], cwd=ROOT, check=True)
     started = time.monotonic()
-    session = tempfile.mkdtemp(prefix="cohort-fuzz-")
-    options.session = session
-    os.makedirs(os.path.join(session, "cases"))
-    os.makedirs(os.path.join(session, "pristine"))
+    scratch_root = tempfile.mkdtemp(prefix="cohort-fuzz-")
+    options.scratch_root = scratch_root
+    os.makedirs(os.path.join(scratch_root, "cases"))
+    os.makedirs(os.path.join(scratch_root, "pristine"))
     examples = [f for f in os.listdir(EXAMPLES) if f.endswith(".yaml")]
     records = []
     lock = threading.Condition()
     free = [options.slots]
     log = open(options.log, "a") if options.log else None
     try:
-        prepared = prepare(session, options)
+        prepared = prepare(scratch_root, options)
         print(f"fuzz: prepared run directories and data in {time.monotonic() - started:.1f} s", flush=True)
         indices = options.case if options.case else range(10**9)
         threads = []
@@ -2201,7 +2201,7 @@ def main():
 
             def work(index=index, case=case, need=need):
                 try:
-                    record = run_case(index, case, options, session)
+                    record = run_case(index, case, options, scratch_root)
                 except Exception as e:  # a fuzzer bug must not pass for a clean run
                     record = {"index": index, "kind": case.kind, "description": case.description, "verdict": "ERROR",
                               "cause": f"fuzzer error: {e!r}", "notes": [], "steps": []}
@@ -2223,7 +2223,7 @@ def main():
         for t in threads:
             t.join()
     finally:
-        remove_tree(session, ignore_errors=True)
+        remove_tree(scratch_root, ignore_errors=True)
         if log:
             log.close()
     summarize(records, options)
