@@ -135,6 +135,16 @@ final class JournalTests: XCTestCase {
         }
     }
 
+    func testAnAnswerToAnotherJobPutsTheWorkersJobBackInTheQueue() throws {
+        var c = FarmCoordinator(scheduler: asha(), mode: .min)
+        guard case let (.run(j0), _) = c.assign(worker: 1, now: 0) else { return XCTFail() }
+        XCTAssertNil(c.reclaim(worker: 1, answering: .metric(trial: 0, rung: 0, 1), now: 1), "its own job: nothing to reclaim")
+        XCTAssertEqual(c.reclaim(worker: 1, answering: .metric(trial: 5, rung: 0, 1), now: 1),
+                       .lost(.init(trial: 0, bracket: 0, rung: 0, worker: 1, reason: "answered trial 5 rung 0 instead of this job", time: 1)))
+        guard case let (.run(again), _) = c.assign(worker: 2, now: 2) else { return XCTFail() }
+        XCTAssertEqual(again, j0)
+    }
+
     func testLostWorkerJobIsRequeuedAndALateAnswerIsIgnored() throws {
         var c = FarmCoordinator(scheduler: asha(), mode: .min)
         guard case let (.run(j0), _) = c.assign(worker: 1, now: 0) else { return XCTFail() }
