@@ -34,7 +34,9 @@ let package = Package(
         // MARK: Layers
         // The foundation: config documents and errors, JSON, run directories, journals,
         // atomic writes. Every workload reads and writes its files through it.
-        .target(name: "CohortFiles", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "CohortFiles", dependencies: ["CSpawn", .product(name: "Yams", package: "Yams")]),
+        // posix_spawn with the GNU extensions (chdir, closefrom) for users' programs.
+        .target(name: "CSpawn"),
         .target(name: "CohortCluster", dependencies: ["CMPI"]),
         .target(name: "CohortTensor", dependencies: ["COpenBLAS"]),
         .target(name: "CohortData", dependencies: ["CohortTensor", "CZlib"],

@@ -86,26 +86,29 @@ public struct FarmCoordinator: Sendable {
     /// Records the answer of `worker`. Returns the `result`/`failed` event, or `nil`
     /// when the answer is stale (the job was already finished by another worker
     /// after this one was declared lost).
-    public mutating func complete(worker: Int, result: TrialResult, seconds: Double, now: Double) throws -> JournalEvent? {
+    public mutating func complete(worker: Int, result: TrialResult, seconds: Double, now: Double,
+                                  metrics: [String: Double] = [:]) throws -> JournalEvent? {
         guard let (job, since) = running[worker], job.trial == result.trial, job.rung == result.rung else {
             // A worker declared lost may still answer. If its job waits in the queue,
             // take the answer and drop the queued copy.
             if let i = requeued.firstIndex(where: { $0.trial == result.trial && $0.rung == result.rung }) {
                 let job = requeued.remove(at: i)
-                return try finish(job, worker: worker, result: result, seconds: seconds, now: now)
+                return try finish(job, worker: worker, result: result, seconds: seconds, now: now, metrics: metrics)
             }
             return nil
         }
         running[worker] = nil
         busySeconds[worker, default: 0] += Swift.max(0, now - since)
-        return try finish(job, worker: worker, result: result, seconds: seconds, now: now)
+        return try finish(job, worker: worker, result: result, seconds: seconds, now: now, metrics: metrics)
     }
 
-    private mutating func finish(_ job: Job, worker: Int, result: TrialResult, seconds: Double, now: Double) throws -> JournalEvent {
+    private mutating func finish(_ job: Job, worker: Int, result: TrialResult, seconds: Double, now: Double,
+                                 metrics: [String: Double] = [:]) throws -> JournalEvent {
         try scheduler.record(result)
         results += 1
         let finish = JournalEvent.Finish(trial: job.trial, bracket: job.bracket, rung: job.rung, resource: job.resource,
-                                         metric: result.metric, reason: nil, worker: worker, seconds: seconds, time: now)
+                                         metric: result.metric, reason: nil, worker: worker, seconds: seconds, time: now,
+                                         metrics: metrics)
         guard let metric = result.metric else {
             failures += 1
             var f = finish

@@ -1,3 +1,4 @@
+import CohortCluster
 import CohortFiles
 import Foundation
 
@@ -31,7 +32,7 @@ public struct JobTimeout: Equatable, Sendable, ExpressibleByFloatLiteral, Expres
 }
 
 /// The `farm:` section: how the coordinator treats workers that do not answer, jobs
-/// that keep killing the run, and a request to stop.
+/// that keep killing the run, a request to stop, and which GPUs each worker uses.
 ///
 /// ```yaml
 /// farm:
@@ -39,16 +40,20 @@ public struct JobTimeout: Equatable, Sendable, ExpressibleByFloatLiteral, Expres
 ///   job_timeout_per_unit: 30   # plus this much per resource unit the job trains
 ///   max_crashes: 2             # a job in flight at this many deaths in a row fails
 ///   stop_grace: 20             # on SIGTERM/SIGINT/SIGUSR1: seconds to let jobs finish
+///   devices: auto              # GPUs per host: auto (the host's), none, or a list [0, 1]
+///   devices_per_trial: 1       # GPUs each worker (one trial at a time) is given
 /// ```
 public struct FarmSettings: Equatable, Sendable {
     public var jobTimeout: JobTimeout?
     public var maxCrashes = 2
     public var stopGrace = 20.0
+    public var devices = DevicePlacement()
 
-    public init(jobTimeout: JobTimeout? = nil, maxCrashes: Int = 2, stopGrace: Double = 20) {
+    public init(jobTimeout: JobTimeout? = nil, maxCrashes: Int = 2, stopGrace: Double = 20, devices: DevicePlacement = DevicePlacement()) {
         self.jobTimeout = jobTimeout
         self.maxCrashes = maxCrashes
         self.stopGrace = stopGrace
+        self.devices = devices
     }
 
     /// Reads the section (absent: the defaults).
@@ -60,5 +65,21 @@ public struct FarmSettings: Equatable, Sendable {
         if fixed != nil || perUnit != nil { jobTimeout = JobTimeout(fixed: fixed ?? 0, perUnit: perUnit ?? 0) }
         maxCrashes = section.int("max_crashes", default: maxCrashes, min: 1, max: 100)
         stopGrace = section.double("stop_grace", default: stopGrace, min: 0, max: Limits.seconds)
+        devices.perTrial = section.int("devices_per_trial", default: 1, min: 1, max: 1024)
+        if let d = section.value("devices") {
+            if let items = d.arrayValue {
+                let ids = items.compactMap { $0.intValue.map(String.init) ?? $0.stringValue }
+                if ids.count != items.count || ids.contains(where: { $0.isEmpty || $0.contains(",") }) {
+                    section.issue("devices", "must list device ids (numbers or names), e.g. [0, 1]")
+                }
+                devices.source = .list(ids)
+            } else if d.stringValue == "auto" {
+                devices.source = .auto
+            } else if d.stringValue == "none" {
+                devices.source = .none
+            } else {
+                section.issue("devices", "must be auto, none or a list of device ids, got \(d.description)")
+            }
+        }
     }
 }

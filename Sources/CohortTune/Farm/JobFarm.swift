@@ -72,29 +72,58 @@ public enum JobFarm {
     // MARK: Worker
 
     /// The worker loop (ranks 1...N-1). Returns when told to stop.
-    public static func work(comm: Communicator, space: SearchSpace, factory: any TrainableFactory, run: RunDirectory) throws {
+    public static func work(comm: Communicator, space: SearchSpace, factory: any TrainableFactory, run: RunDirectory,
+                            deviceEnvironment: [String: String] = [:]) throws {
+        defer { factory.workerWillStop() }
         try send(.object([("kind", .string("ready"))]), to: 0, tag: toCoordinator, over: comm)
         while true {
             let (message, _) = try receive(from: 0, tag: toWorker, over: comm)
             guard message["kind"]?.stringValue == "run", let jobJSON = message["job"] else { return }
             let job = try job(from: jobJSON, space: space)
             let started = Date()
-            let outcome = execute(job, factory: factory, run: run)
+            let context = JobContext(job: job, run: run, worker: comm.rank, deviceEnvironment: deviceEnvironment)
+            let report = execute(context, factory: factory)
             var reply: [(key: String, value: JSONValue)] = [("kind", .string("result")), ("trial", .int(job.trial)), ("rung", .int(job.rung))]
-            switch outcome {
+            switch report.outcome {
             case let .metric(m): reply.append(("metric", .double(m)))
             case let .failed(reason): reply.append(("failed", .string(reason)))
             }
+            if !report.metrics.isEmpty { reply.append(("metrics", .object(report.metrics.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))) }
+            if report.retry { reply.append(("retry", .bool(true))) }
             reply.append(("seconds", .double(Date().timeIntervalSince(started))))
             try send(.object(reply), to: 0, tag: toCoordinator, over: comm)
         }
     }
 
+    /// What a worker reports of one job.
+    public struct JobReport: Equatable, Sendable {
+        public var outcome: TrialResult.Outcome
+        /// Extra numeric results, journaled with the metric.
+        public var metrics: [String: Double] = [:]
+        /// The job timed out and asks to run once more elsewhere.
+        public var retry = false
+    }
+
     /// Runs one job: restore, train, evaluate, save. Every error is the job's failure,
     /// never the worker's.
     public static func execute(_ job: Job, factory: any TrainableFactory, run: RunDirectory) -> TrialResult.Outcome {
+        execute(JobContext(job: job, run: run, worker: 0), factory: factory).outcome
+    }
+
+    public static func execute(_ context: JobContext, factory: any TrainableFactory) -> JobReport {
+        var trainable: (any Trainable)?
+        let outcome = executeSteps(context, factory: factory) { trainable = $0 }
+        let reported = trainable as? ReportingTrainable
+        var report = JobReport(outcome: outcome, metrics: reported?.extraMetrics ?? [:])
+        if case .failed = outcome { report.retry = reported?.asksRetry ?? false }
+        return report
+    }
+
+    private static func executeSteps(_ context: JobContext, factory: any TrainableFactory, made: (any Trainable) -> Void) -> TrialResult.Outcome {
+        let job = context.job, run = context.run
         do {
-            let trainable = try factory.make(trial: job.trial, config: job.config)
+            let trainable = try factory.make(for: context)
+            made(trainable)
             if let from = job.resumeFrom {
                 try trainable.restore(from: run.checkpoint(trial: job.trial, resource: from), resource: from)
             }
@@ -164,6 +193,9 @@ public final class FarmCoordinatorLoop {
     private var stopped = Set<Int>()
     private var stopping: (since: Date, signal: String)?
     private var lastCheck = Date.distantPast
+    /// Jobs that timed out once and were sent again (`on_timeout: retry`).
+    private var retried = Set<TrialRung>()
+    struct TrialRung: Hashable { var trial: Int; var rung: Int }
 
     private func send(_ kind: String, job: Job? = nil, to worker: Int) throws {
         var m: [(key: String, value: JSONValue)] = [("kind", .string(kind))]
@@ -283,7 +315,18 @@ public final class FarmCoordinatorLoop {
                     sessionBusy[source, default: 0] += Swift.max(0, now - Swift.max(started, timeOffset))
                 }
                 if let event = coordinator.reclaim(worker: source, answering: result, now: now) { try journal.append(event) }
-                if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now) {
+                let key = TrialRung(trial: trial, rung: rung)
+                if message["retry"]?.boolValue == true, !retried.contains(key), coordinator.running[source]?.job.trial == trial,
+                   coordinator.running[source]?.job.rung == rung {
+                    // on_timeout: retry. The job goes back to the front of the queue,
+                    // and this worker to the back of the idle ones, so another takes it.
+                    retried.insert(key)
+                    let reason = (message["failed"]?.stringValue ?? "timed out").split(separator: "\n").first.map(String.init) ?? ""
+                    if let event = coordinator.lose(worker: source, reason: "\(reason); running it once more (on_timeout: retry)", now: now) {
+                        try journal.append(event)
+                    }
+                } else if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now,
+                                                               metrics: JournalEvent.metrics(message["metrics"])) {
                     try journal.append(event)
                 }
                 idle.append(source)

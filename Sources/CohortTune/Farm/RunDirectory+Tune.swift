@@ -17,3 +17,20 @@ extension RunDirectory {
         return dir.appendingPathComponent("r-\(JSONValue.number(resource)).ckpt")
     }
 }
+
+/// A user's program's files: `jobs/trial-000042-rung-2.stdout` (and `.stderr`,
+/// `.result.json`, `.config.json`) per job, `workers/worker-3.stdout` (and `.stderr`)
+/// per persistent worker process.
+extension RunDirectory {
+    public var jobsURL: URL { file("jobs") }
+    public var workersURL: URL { file("workers") }
+
+    /// Trial `trial`'s file of kind `suffix` (`stdout`, `stderr`, `result.json`, ...) for rung `rung`.
+    public func jobFile(trial: Int, rung: Int, _ suffix: String) -> URL {
+        jobsURL.appendingPathComponent(String(format: "trial-%06d-rung-%d.", trial, rung) + suffix)
+    }
+
+    public func workerFile(worker: Int, _ suffix: String) -> URL {
+        workersURL.appendingPathComponent("worker-\(worker).\(suffix)")
+    }
+}

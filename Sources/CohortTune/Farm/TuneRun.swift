@@ -205,10 +205,13 @@ public enum TuneRunner {
         let run = RunDirectory(URL(fileURLWithPath: runPath))
         guard comm.rank == 0, let prepared else {
             let config = try TuneConfig.parse(configText, catalog: catalog)
-            try JobFarm.work(comm: comm, space: config.space, factory: try config.makeTrainableFactory(catalog: catalog), run: run)
+            let placement = try config.farm.devices.assignments(comm: comm)
+            try JobFarm.work(comm: comm, space: config.space, factory: try config.makeTrainableFactory(catalog: catalog), run: run,
+                             deviceEnvironment: DevicePlacement.environment(placement[comm.rank].devices))
             return nil
         }
         let config = prepared.config
+        _ = try config.farm.devices.assignments(comm: comm)
         let journal: JournalWriter
         var coordinator: FarmCoordinator
         var offset = 0.0
@@ -223,7 +226,7 @@ public enum TuneRunner {
             offset = replay.lastTime
             if prepared.journalLength == 0 {
                 // Created and killed before its first line: start it now.
-                try journal.append(runEvent(config, workers: comm.size - 1))
+                try journal.append(runEvent(config, workers: comm.size - 1, catalog: catalog))
             } else {
                 try journal.append(.resume(time: offset, requeued: replay.interrupted.count))
             }
@@ -238,7 +241,7 @@ public enum TuneRunner {
             runLock = try run.create(configText: config.sourceText)
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability)
             coordinator = config.makeCoordinator()
-            try journal.append(runEvent(config, workers: comm.size - 1))
+            try journal.append(runEvent(config, workers: comm.size - 1, catalog: catalog))
         }
         let loop = FarmCoordinatorLoop(coordinator: coordinator, comm: comm, journal: journal, space: config.space,
                                        jobTimeout: config.jobTimeout, timeOffset: offset)
@@ -269,8 +272,10 @@ public enum TuneRunner {
         return outcome
     }
 
-    static func runEvent(_ config: TuneConfig, workers: Int) -> JournalEvent {
-        .run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed, workers: workers, time: 0))
+    static func runEvent(_ config: TuneConfig, workers: Int, catalog: TrainableCatalog) -> JournalEvent {
+        let record = (try? config.makeTrainableFactory(catalog: catalog))?.runRecord()
+        return .run(.init(name: config.name, scheduler: config.scheduler.kind.rawValue, seed: config.seed, workers: workers, time: 0,
+                          trainable: record))
     }
 
     /// `best.json`, with the test metric of the best configuration; nil when no
@@ -280,7 +285,8 @@ public enum TuneRunner {
         // Configurations are a pure function of (seed, trial id).
         let cfg = config.space.sample(trial: b.trial, seed: config.seed)
         var test: Double?
-        if let t = try? config.makeTrainableFactory(catalog: catalog).make(trial: b.trial, config: cfg) {
+        let job = Job(trial: b.trial, config: cfg, rung: b.rung, resource: b.resource)
+        if let t = try? config.makeTrainableFactory(catalog: catalog).make(for: JobContext(job: job, run: run, worker: 0)) {
             if (try? t.restore(from: run.checkpoint(trial: b.trial, resource: b.resource), resource: b.resource)) != nil {
                 test = (try? t.testMetric()) ?? nil
             }

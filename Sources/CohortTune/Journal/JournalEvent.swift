@@ -26,8 +26,12 @@ public enum JournalEvent: Equatable, Sendable {
         public var seed: UInt64
         public var workers: Int
         public var time: Double
-        public init(name: String, scheduler: String, seed: UInt64, workers: Int, time: Double) {
+        /// What was trained, for a user's program: its command, working directory and
+        /// the SHA-256 of the files it names.
+        public var trainable: JSONValue?
+        public init(name: String, scheduler: String, seed: UInt64, workers: Int, time: Double, trainable: JSONValue? = nil) {
             self.name = name; self.scheduler = scheduler; self.seed = seed; self.workers = workers; self.time = time
+            self.trainable = trainable
         }
     }
 
@@ -50,10 +54,13 @@ public enum JournalEvent: Equatable, Sendable {
         /// Seconds the worker spent on the job.
         public var seconds: Double
         public var time: Double
+        /// Extra numeric results the trainable reported besides its metric.
+        public var metrics: [String: Double]
         public init(trial: Int, bracket: Int, rung: Int, resource: Double, metric: Double?, reason: String?,
-                    worker: Int, seconds: Double, time: Double) {
+                    worker: Int, seconds: Double, time: Double, metrics: [String: Double] = [:]) {
             self.trial = trial; self.bracket = bracket; self.rung = rung; self.resource = resource
             self.metric = metric; self.reason = reason; self.worker = worker; self.seconds = seconds; self.time = time
+            self.metrics = metrics
         }
         public var result: TrialResult {
             if let metric { return .metric(trial: trial, rung: rung, metric) }
@@ -126,6 +133,7 @@ extension JournalEvent {
         case let .run(r):
             m += [("name", .string(r.name)), ("scheduler", .string(r.scheduler)), ("seed", .int(Int(bitPattern: UInt(r.seed)))),
                   ("workers", .int(r.workers))]
+            if let t = r.trainable { m.append(("trainable", t)) }
         case let .start(s):
             m += [("trial", .int(s.job.trial)), ("bracket", .int(s.job.bracket)), ("rung", .int(s.job.rung)),
                   ("resource", .number(s.job.resource)), ("worker", .int(s.worker)), ("config", s.job.config.json)]
@@ -135,6 +143,7 @@ extension JournalEvent {
                   ("resource", .number(f.resource))]
             if let metric = f.metric { m.append(("metric", .double(metric))) }
             if let reason = f.reason { m.append(("reason", .string(reason))) }
+            if !f.metrics.isEmpty { m.append(("metrics", .object(f.metrics.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) }))) }
             m += [("worker", .int(f.worker)), ("seconds", JournalEvent.seconds(f.seconds))]
         case let .lost(l):
             m += [("trial", .int(l.trial)), ("bracket", .int(l.bracket)), ("rung", .int(l.rung)),
@@ -153,6 +162,13 @@ extension JournalEvent {
         return .object(m)
     }
 
+    /// The finite numbers of a `metrics` object.
+    static func metrics(_ json: JSONValue?) -> [String: Double] {
+        var m: [String: Double] = [:]
+        for (k, v) in json?.objectMembers ?? [] { if let d = v.doubleValue, d.isFinite { m[k] = d } }
+        return m
+    }
+
     /// The event as one journal line, newline included.
     public var line: String { json.description + "\n" }
 
@@ -168,7 +184,8 @@ extension JournalEvent {
         case "run":
             let seed: Int = try need("seed") { $0.intValue }
             self = .run(RunInfo(name: try need("name") { $0.stringValue }, scheduler: try need("scheduler") { $0.stringValue },
-                                seed: UInt64(bitPattern: Int64(seed)), workers: try need("workers") { $0.intValue }, time: time))
+                                seed: UInt64(bitPattern: Int64(seed)), workers: try need("workers") { $0.intValue }, time: time,
+                                trainable: json["trainable"]))
         case "start":
             let config = try space.config(from: try need("config") { $0 })
             let job = Job(trial: try need("trial") { $0.intValue }, config: config, bracket: json["bracket"]?.intValue ?? 0,
@@ -180,7 +197,8 @@ extension JournalEvent {
                            rung: try need("rung") { $0.intValue }, resource: try need("resource") { $0.doubleValue },
                            metric: kind == "result" ? try need("metric") { $0.doubleValue } : nil,
                            reason: kind == "failed" ? (json["reason"]?.stringValue ?? "failed") : nil,
-                           worker: try need("worker") { $0.intValue }, seconds: json["seconds"]?.doubleValue ?? 0, time: time)
+                           worker: try need("worker") { $0.intValue }, seconds: json["seconds"]?.doubleValue ?? 0, time: time,
+                           metrics: Self.metrics(json["metrics"]))
             self = kind == "result" ? .result(f) : .failed(f)
         case "lost":
             self = .lost(Lost(trial: try need("trial") { $0.intValue }, bracket: json["bracket"]?.intValue ?? 0,

@@ -29,6 +29,13 @@ public protocol Trainable: AnyObject {
     func restore(from url: URL, resource: Double) throws
 }
 
+/// A trainable that reports more than its metric: extra numeric results (journaled
+/// with the metric) and, after a timeout, whether the job should run once more.
+public protocol ReportingTrainable: Trainable {
+    var extraMetrics: [String: Double] { get }
+    var asksRetry: Bool { get }
+}
+
 /// Builds the trainable of each trial. One factory per run, made from the config's
 /// `trainable:` section on every rank.
 public protocol TrainableFactory: Sendable {
@@ -38,10 +45,45 @@ public protocol TrainableFactory: Sendable {
     /// Whether checkpoints are files (false for zero-cost benchmarks whose state is
     /// only the resource level).
     var writesCheckpoints: Bool { get }
+
+    /// The trainable that runs `job` on a worker. Trainables that need to know where
+    /// they run (a user's program: its log files, devices) read it here; the default
+    /// is ``make(trial:config:)``.
+    func make(for job: JobContext) throws -> any Trainable
+
+    /// What the journal's `run` event records of the trainable (a user's program: its
+    /// command and the digests of its files); `nil` for built-in trainables.
+    func runRecord() -> JSONValue?
+
+    /// Called once when the worker stops: ends what the factory started (a
+    /// persistent worker process).
+    func workerWillStop()
 }
 
 extension TrainableFactory {
     public var writesCheckpoints: Bool { true }
+    public func make(for job: JobContext) throws -> any Trainable { try make(trial: job.job.trial, config: job.job.config) }
+    public func runRecord() -> JSONValue? { nil }
+    public func workerWillStop() {}
+}
+
+/// Where a job runs: the job, the run directory, the worker, and the devices
+/// assigned to that worker.
+public struct JobContext: Sendable {
+    public var job: Job
+    public var run: RunDirectory
+    /// The worker's rank (0 when rank 0 reads a finished job's record).
+    public var worker: Int
+    /// Variables that assign the worker its devices (`CUDA_VISIBLE_DEVICES`), empty
+    /// when it has none.
+    public var deviceEnvironment: [String: String]
+
+    public init(job: Job, run: RunDirectory, worker: Int, deviceEnvironment: [String: String] = [:]) {
+        self.job = job
+        self.run = run
+        self.worker = worker
+        self.deviceEnvironment = deviceEnvironment
+    }
 }
 
 /// What a trainable's builder may read besides its own section.
@@ -101,6 +143,7 @@ public struct TrainableCatalog: Sendable {
         var c = TrainableCatalog()
         c.register("surrogate") { section, context in try SurrogateTrainableFactory(section: section, context: context) }
         c.registerNetworks()
+        c.register("command") { section, context in try CommandTrainableFactory(section: section, context: context) }
         return c
     }
 }
