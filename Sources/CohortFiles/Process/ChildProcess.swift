@@ -39,7 +39,7 @@ public final class ChildProcess {
         public var description: String {
             switch self {
             case let .exited(code): return "exited with status \(code)"
-            case let .signaled(signal): return "killed by signal \(signal) (\(ChildProcess.signalName(signal)))"
+            case let .signaled(signal): return "was killed by signal \(signal) (\(ChildProcess.signalName(signal)))"
             case let .timedOut(seconds): return "timed out after \(JSONValue.number((seconds * 10).rounded() / 10)) s and was killed"
             }
         }
