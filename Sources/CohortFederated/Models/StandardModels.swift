@@ -10,10 +10,12 @@ extension FederatedModelCatalog {
     ///   Synthetic experiments).
     /// - `mlp`: Linear layers of sizes `hidden` (default [200, 200], FedAvg's "2NN") with
     ///   `activation` (relu, tanh, sigmoid, gelu) between them.
+    /// - `command`: a user's model in a program of its own (``CommandModelFactory``).
     public static var standard: FederatedModelCatalog {
         FederatedModelCatalog([
             ("logistic", { spec in try TensorModelFactory(spec: spec, hidden: [], allowed: ["type"]) }),
             ("mlp", { spec in try TensorModelFactory(spec: spec, hidden: [200, 200], allowed: ["type", "hidden", "activation"]) }),
+            ("command", { spec in try CommandModelFactory(spec: spec) }),
         ])
     }
 }

@@ -286,7 +286,9 @@ public enum TuneRunner {
         let cfg = config.space.sample(trial: b.trial, seed: config.seed)
         var test: Double?
         let job = Job(trial: b.trial, config: cfg, rung: b.rung, resource: b.resource)
-        if let t = try? config.makeTrainableFactory(catalog: catalog).make(for: JobContext(job: job, run: run, worker: 0)) {
+        var record = JobContext(job: job, run: run, worker: 0)
+        record.recordOnly = true
+        if let t = try? config.makeTrainableFactory(catalog: catalog).make(for: record) {
             if (try? t.restore(from: run.checkpoint(trial: b.trial, resource: b.resource), resource: b.resource)) != nil {
                 test = (try? t.testMetric()) ?? nil
             }

@@ -72,8 +72,11 @@ extension TrainableFactory {
 public struct JobContext: Sendable {
     public var job: Job
     public var run: RunDirectory
-    /// The worker's rank (0 when rank 0 reads a finished job's record).
+    /// The worker's rank.
     public var worker: Int
+    /// True when rank 0 only reads a finished job's record (the best trial's test
+    /// metric): nothing may be started or trained.
+    public var recordOnly = false
     /// Variables that assign the worker its devices (`CUDA_VISIBLE_DEVICES`), empty
     /// when it has none.
     public var deviceEnvironment: [String: String]

@@ -104,7 +104,7 @@ public final class CommandTrainableFactory: TrainableFactory, @unchecked Sendabl
 /// reported metrics.
 class CommandJobBase: ReportingTrainable {
     let context: JobContext
-    unowned let factory: CommandTrainableFactory
+    let factory: CommandTrainableFactory
     var trainedResource: Double = 0
     var checkpointIn: URL?
     var previousResource: Double?
