@@ -22,7 +22,10 @@ struct InfoCommand: ParsableCommand {
             return
         }
         let comm = try Cluster.world()
-        let mine = RankReport.current(rank: comm.rank, size: comm.size)
+        var mine = RankReport.current(rank: comm.rank, size: comm.size)
+        // What a job-farm worker on this rank is given (farm.devices: auto, one per trial).
+        let placement = try DevicePlacement().assignments(comm: comm)
+        mine.devices = comm.rank == 0 ? "coordinator" : placement[comm.rank].devices.isEmpty ? "none" : placement[comm.rank].devices.joined(separator: ",")
         let all = try comm.gather(Array(try JSONEncoder().encode(mine)), root: 0)
         guard comm.rank == 0 else { return }
         let reports = try all.map { try JSONDecoder().decode(RankReport.self, from: Data($0)) }
@@ -34,9 +37,9 @@ struct InfoCommand: ParsableCommand {
         }
         print("MPI: \(Cluster.isUnderMPI ? reports[0].mpiLibrary : "not launched by mpirun (one in-process rank)")")
         print("BLAS: \(reports[0].blasConfiguration)")
-        print(Table(header: ["rank", "host", "pid", "BLAS kernel", "BLAS threads", "CPU vectors", "OPENBLAS_CORETYPE"],
+        print(Table(header: ["rank", "host", "pid", "BLAS kernel", "BLAS threads", "CPU vectors", "OPENBLAS_CORETYPE", "GPUs"],
                     rows: reports.map { [ "\($0.rank)/\($0.size)", $0.host, "\($0.pid)", $0.blasKernel, "\($0.blasThreads)",
-                                          $0.cpuVectors, $0.coreTypeVariable ?? "-" ] }).rendered)
+                                          $0.cpuVectors, $0.coreTypeVariable ?? "-", $0.devices ] }).rendered)
         for report in reports {
             if let warning = report.warning { print("warning: rank \(report.rank): \(warning)") }
         }
@@ -56,6 +59,8 @@ struct RankReport: Codable {
     var cpuVectors: String
     var coreTypeVariable: String?
     var warning: String?
+    /// The GPUs a job-farm worker on this rank gets (`CUDA_VISIBLE_DEVICES`), "none" or "coordinator".
+    var devices = "none"
 
     static func current(rank: Int, size: Int) -> RankReport {
         let cpu = CPUFeatures.current
