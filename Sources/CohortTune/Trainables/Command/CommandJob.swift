@@ -50,7 +50,7 @@ final class CommandJob: CommandJobBase {
         }
         if let data = FileManager.default.contents(atPath: resultURL.path) {
             let text = String(decoding: data, as: UTF8.self)
-            try accept(result: try Self.parseResult(text, source: "$COHORT_RESULT"), from: "$COHORT_RESULT")
+            try accept(result: try Self.parseResult(text, source: "$COHORT_RESULT"), from: "$COHORT_RESULT", store: false)
         } else if let line = Self.resultLine(inFile: logs.stdout.path) {
             try accept(result: try Self.parseResult(line, source: "the cohort-result line"), from: "the cohort-result line")
         } else {

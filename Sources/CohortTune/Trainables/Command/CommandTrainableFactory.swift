@@ -164,15 +164,18 @@ class CommandJobBase: ReportingTrainable {
 
     func save(to url: URL) throws {
         guard let staging else { throw TuneError.io("nothing to save: the job did not train") }
-        let fm = FileManager.default
-        if fm.fileExists(atPath: url.path) { try fm.removeItem(at: url) }
-        try fm.moveItem(at: staging, to: url)
+        // A crashed attempt may have left the checkpoint already: replaced.
+        if rename(staging.path, url.path) != 0 {
+            guard errno == ENOTEMPTY || errno == EEXIST else { throw TuneError.io("cannot save \(url.path): \(String(cString: strerror(errno)))") }
+            try FileManager.default.removeItem(at: url)
+            guard rename(staging.path, url.path) == 0 else { throw TuneError.io("cannot save \(url.path): \(String(cString: strerror(errno)))") }
+        }
         self.staging = nil
     }
 
     /// Takes the metric and the extra numbers of a result object; the reason it
     /// cannot be used otherwise.
-    func accept(result json: JSONValue, from source: String) throws {
+    func accept(result json: JSONValue, from source: String, store: Bool = true) throws {
         guard let members = json.objectMembers else { throw CommandJobFailure("\(source) is not a JSON object") }
         if let error = json["error"]?.stringValue, json["metric"]?.doubleValue == nil {
             throw CommandJobFailure("the program reported: \(error)")
@@ -184,26 +187,48 @@ class CommandJobBase: ReportingTrainable {
         for (k, v) in members where k != "metric" {
             if let d = v.doubleValue, d.isFinite, v.boolValue == nil { extraMetrics[k] = d }
         }
-        try AtomicFile.write(json, to: resultURL)
+        // The journal is the durable record; this copy is for reading the test metric
+        // back, so it is renamed into place without an fsync of its own.
+        if store { try Self.replace(resultURL, with: json.description + "\n") }
     }
 
     /// Prepares the per-job files: the jobs folder, a header in the logs naming the attempt.
     func openLogs() throws -> (stdout: URL, stderr: URL, stderrOffset: UInt64) {
         try FileManager.default.createDirectory(at: run.jobsURL, withIntermediateDirectories: true)
-        try? FileManager.default.removeItem(at: resultURL)
+        unlink(resultURL.path)
         let out = run.jobFile(trial: job.trial, rung: job.rung, "stdout"), err = run.jobFile(trial: job.trial, rung: job.rung, "stderr")
-        let header = "== trial \(job.trial) rung \(job.rung) to resource \(JSONValue.number(job.resource)) on worker \(context.worker), \(ISO8601DateFormatter().string(from: Date())) ==\n"
-        for url in [out, err] { try Self.append(header, to: url) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: err.path))?[.size] as? NSNumber
-        return (out, err, size?.uint64Value ?? 0)
+        let header = "== trial \(job.trial) rung \(job.rung) to resource \(JSONValue.number(job.resource)) on worker \(context.worker), \(Self.timestamp()) ==\n"
+        _ = try Self.append(header, to: out)
+        let offset = try Self.append(header, to: err)
+        return (out, err, offset)
     }
 
-    static func append(_ text: String, to url: URL) throws {
-        if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let h = try FileHandle(forWritingTo: url)
-        defer { try? h.close() }
-        try h.seekToEnd()
-        try h.write(contentsOf: Data(text.utf8))
+    /// The time now as UTC `2026-01-31T12:00:00Z` (thread-safe, unlike a shared formatter).
+    static func timestamp() -> String {
+        var t = time(nil), parts = tm()
+        gmtime_r(&t, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+    }
+
+    /// Appends `text` to a file (created if needed); returns the file's length after it.
+    static func append(_ text: String, to url: URL) throws -> UInt64 {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))")
+        }
+        return UInt64(Swift.max(0, lseek(fd, 0, SEEK_END)))
+    }
+
+    /// Replaces a file by renaming a fresh copy over it, without an fsync.
+    static func replace(_ url: URL, with text: String) throws {
+        let temporary = url.path + ".new"
+        unlink(temporary)
+        _ = try append(text, to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, url.path) == 0 else { throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
     }
 }
 
