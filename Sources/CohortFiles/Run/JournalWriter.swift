@@ -9,6 +9,10 @@ public final class JournalWriter {
     public enum Durability: Sendable {
         /// fsync'ed: survives the machine crashing. For decisions acted on next.
         case synced
+        /// written to the file at once and fsync'ed by `commit()`: the caller commits
+        /// before it acts on what it wrote, so one fsync covers every event since the
+        /// last action (group commit). Survives a kill at once, a crash once committed.
+        case grouped
         /// written to the file: survives the process being killed, not a crash.
         case written
         /// kept in memory and written a megabyte at a time, and by `flush()`: for
@@ -26,6 +30,7 @@ public final class JournalWriter {
     public let durability: Durability
     private let handle: FileHandle
     private var buffer = Data()
+    private var uncommitted = false
     private static let chunk = 1 << 20
 
     /// Opens `url` for appending, creating it if needed; `truncatingTo` first cuts a
@@ -73,9 +78,20 @@ public final class JournalWriter {
         do {
             try handle.write(contentsOf: bytes)
             if durability == .synced { try handle.synchronize() }
+            if durability == .grouped { uncommitted = true }
         } catch {
             throw WriteError(path: url.path, reason: error.localizedDescription)
         }
+    }
+
+    /// Makes every line written so far durable (`.grouped`: one fsync for all of them;
+    /// the other durabilities: nothing to do).
+    public func commit() throws {
+        guard uncommitted else { return }
+        do { try handle.synchronize() } catch {
+            throw WriteError(path: url.path, reason: error.localizedDescription)
+        }
+        uncommitted = false
     }
 
     /// Writes what a buffered journal holds.

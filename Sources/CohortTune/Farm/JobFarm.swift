@@ -198,6 +198,8 @@ public final class FarmCoordinatorLoop {
     struct TrialRung: Hashable { var trial: Int; var rung: Int }
 
     private func send(_ kind: String, job: Job? = nil, to worker: Int) throws {
+        // Everything journaled so far is durable before a worker acts on it.
+        try journal.commit()
         var m: [(key: String, value: JSONValue)] = [("kind", .string(kind))]
         if let job { m.append(("job", JobFarm.jobJSON(job))) }
         try JobFarm.send(.object(m), to: worker, tag: JobFarm.toWorker, over: comm)
@@ -266,6 +268,7 @@ public final class FarmCoordinatorLoop {
                 for w in active.sorted() where !stopped.contains(w) && coordinator.running[w] == nil { try tell(w) }
                 let event = JournalEvent.stop(time: now, reason: stopping.signal, inFlight: coordinator.running.count)
                 try journal.append(event)
+                try journal.commit()
                 return event
             }
             if active.isEmpty && !coordinator.isIdle {
@@ -291,7 +294,22 @@ public final class FarmCoordinatorLoop {
                     sleep = Swift.min(backoff.maxSleep, sleep &* 2)
                 }
             }
-            guard let info else { continue }
+            // Every message already waiting is taken before the next assignments, so
+            // one journal commit covers all their results (group commit).
+            var waiting = info
+            while let next = waiting {
+                try handle(next)
+                waiting = try comm.iprobe(from: nil, tag: JobFarm.toCoordinator)
+            }
+        }
+        let end = coordinator.endEvent(now: now, reason: coordinator.endReason(otherwise: endReason))
+        try journal.append(end)
+        try journal.commit()
+        return end
+    }
+
+    /// Step 4 for one message: a worker's `ready` or `result`.
+    private func handle(_ info: MessageInfo) throws {
             let (message, source) = try JobFarm.receive(from: info.source, tag: JobFarm.toCoordinator, over: comm)
             if lostWorkers.contains(source) {
                 lostWorkers.remove(source)
@@ -333,9 +351,5 @@ public final class FarmCoordinatorLoop {
             default:
                 throw TuneError.protocolViolation("unknown message from rank \(source): \(message)")
             }
-        }
-        let end = coordinator.endEvent(now: now, reason: coordinator.endReason(otherwise: endReason))
-        try journal.append(end)
-        return end
     }
 }

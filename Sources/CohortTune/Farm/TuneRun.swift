@@ -10,7 +10,8 @@ public struct TuneOptions: Sendable {
     /// In-process workers when not under mpirun.
     public var workers: Int?
     public var progress = true
-    /// fsync every journal event (default) or only write it.
+    /// fsync the journal before every action (default; one fsync covers every event
+    /// since the last action) or only write it.
     public var syncJournal = true
     /// Run on a simulated cluster instead of real workers.
     public var simulation: SimulationOptions?
@@ -19,7 +20,7 @@ public struct TuneOptions: Sendable {
     /// prints the outcome and ends the job. Without it the run waits for them.
     public var whenWorkersUnfinished: (@Sendable (TuneOutcome) -> Void)?
 
-    var journalDurability: JournalWriter.Durability { syncJournal ? .synced : .written }
+    var journalDurability: JournalWriter.Durability { syncJournal ? .grouped : .written }
 
     public init(configPath: String? = nil, out: String? = nil, resume: Bool = false, workers: Int? = nil,
                 progress: Bool = true, syncJournal: Bool = true, simulation: SimulationOptions? = nil) {

@@ -4,6 +4,12 @@ import Foundation
 /// Where a journal's events go: a file in a run, memory in tests and simulations.
 public protocol JournalSink: AnyObject {
     func append(_ event: JournalEvent) throws
+    /// Makes what was appended durable before it is acted on (group commit).
+    func commit() throws
+}
+
+extension JournalSink {
+    public func commit() throws {}
 }
 
 /// The run's journal file: each event on disk before the decision it records is
