@@ -1,4 +1,4 @@
-"""Write trainables for ``cohort tune`` in Python.
+"""Write trainables for ``cohort tune`` and models for ``cohort fed`` in Python.
 
 ``cohort tune`` can hand each job of a search (train trial T from its previous
 checkpoint up to resource R, then evaluate it) to a program of your own, set in
@@ -56,28 +56,80 @@ Mode ``persistent``: one long-lived process per worker rank
 
     if __name__ == "__main__":
         cohort_worker.run(Model)
+
+Federated models: ``cohort fed`` with ``model: {type: command, command: [...]}``
+    Each MPI rank starts the command once and speaks the same JSON-lines
+    protocol with the ``fed_*`` requests. Parameters travel as raw float32
+    little-endian files, one flat buffer of the model's own layout (Cohort
+    averages it without looking inside)::
+
+        hello        protocol                 -> {"ok": true, "protocol": 1}
+        fed_model    sample_shape, classes    -> {"ok": true, "parameters": N}
+        fed_init     seed, parameters (path)  -> {"ok": true}; the file holds N floats
+        fed_data     id, features (path), labels (path), count,
+                     sample_shape, classes    -> {"ok": true}; cached as data set id
+        fed_train    data (id), parameters (path, read and rewritten), anchor
+                     (path or null), learning_rate, momentum, weight_decay,
+                     batch_size, mu, epochs, batches, seed, stream
+                                              -> {"ok": true, "loss_sum": L, "steps": S}
+                                                 or {"ok": true, "diverged": true}
+        fed_evaluate data (id), parameters    -> {"ok": true, "loss_sum": L,
+                                                  "correct": C, "count": n}
+        exit                                     (no reply; the process exits 0)
+
+    Subclass :class:`FederatedModel` and hand the class to :func:`serve` (or
+    :func:`run`), which answers these requests::
+
+        import cohort_worker
+        import numpy as np
+
+        class Model(cohort_worker.FederatedModel):
+            def parameter_count(self):
+                return ...
+            def initialize(self, seed):
+                return np.zeros(self.parameter_count(), np.float32)
+            def train(self, parameters, data, plan):
+                for batch in plan.batches:            # Cohort's minibatches, in order
+                    x, y = data.features[batch], data.labels[batch]
+                    ...                               # raise cohort_worker.Diverged on a nan loss
+                return parameters, loss_sum, len(plan.batches)
+            def evaluate(self, parameters, data):
+                return loss_sum, correct, data.count
+
+        if __name__ == "__main__":
+            cohort_worker.serve(Model)
+
+    ``examples/federated/logistic.py`` is a complete one.
 """
 
 import dataclasses
 import json
+import operator
 import math
 import os
 import re
 import sys
 import traceback
+from array import array
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 __all__ = [
     "PROTOCOL",
+    "Diverged",
+    "FederatedData",
+    "FederatedModel",
+    "FederatedServer",
     "Job",
     "Server",
     "Trainable",
+    "TrainingPlan",
     "hyperparameters",
     "job",
     "report",
     "run",
     "run_job",
     "serve",
+    "serve_federated",
 ]
 
 #: The version of the persistent protocol this module speaks.
@@ -449,7 +501,7 @@ class ProtocolError(Exception):
 
 
 def _field(request: Dict[str, Any], name: str, kind, optional: bool = False):
-    """Field ``name`` of ``request``, checked to be of ``kind`` ('int', 'number', 'str', 'dict')."""
+    """Field ``name`` of ``request``, checked to be of ``kind`` ('int', 'number', 'str', 'dict', 'list')."""
     if name not in request or request[name] is None:
         if optional:
             return None
@@ -460,6 +512,7 @@ def _field(request: Dict[str, Any], name: str, kind, optional: bool = False):
         "number": isinstance(value, (int, float)) and not isinstance(value, bool),
         "str": isinstance(value, str),
         "dict": isinstance(value, dict),
+        "list": isinstance(value, list),
     }[kind]
     if not ok:
         raise ProtocolError(
@@ -672,6 +725,395 @@ class Server:
         raise _Exit()
 
 
+# --------------------------------------------------------------------------- federated models
+
+
+class Diverged(Exception):
+    """Raise it from :meth:`FederatedModel.train` when a loss is not finite.
+
+    The client is answered ``diverged`` and Cohort leaves it out of the
+    round's average (FedEx counts it as the round's worst loss) instead of
+    failing the run, as it does for its built-in models.
+    """
+
+
+class FederatedModel:
+    """A model for ``cohort fed``'s ``model: {type: command}``, one per rank.
+
+    Subclass it and override :meth:`parameter_count`, :meth:`initialize`,
+    :meth:`train` and :meth:`evaluate`, then hand the class to :func:`serve`.
+    Cohort builds one instance per rank (``fed_model``) and uses it for every
+    client that rank trains, so nothing about one client may stay behind in
+    ``self`` for the next (a momentum buffer, say): everything a client's
+    training starts from arrives with the call.
+
+    The model's parameters are one flat buffer of :meth:`parameter_count`
+    float32 values, in a layout of the model's own choosing; Cohort averages
+    and updates it without looking inside. They arrive as a one-dimensional
+    ``numpy.ndarray`` of ``float32`` when NumPy can be imported and
+    :attr:`use_numpy` is true, otherwise as an ``array.array('f')``; both are
+    fresh copies the method may change in place. What the methods return may
+    be a NumPy array (any shape, any float dtype: it is flattened and
+    converted to float32), an ``array.array`` or any sequence of numbers.
+
+    Attributes:
+        sample_shape: the shape of one sample (a tuple of ints, e.g. ``(60,)``
+            or ``(28, 28, 1)``).
+        classes: the number of classes; labels are ints in ``[0, classes)``.
+        features: the number of values in one sample (the product of
+            ``sample_shape``).
+        use_numpy: a class attribute; set it to False to be handed
+            ``array.array`` values even where NumPy is installed.
+    """
+
+    use_numpy = True
+
+    def __init__(self, sample_shape: Sequence[int], classes: int) -> None:
+        self.sample_shape = tuple(int(size) for size in sample_shape)
+        self.classes = int(classes)
+        features = 1
+        for size in self.sample_shape:
+            features *= size
+        self.features = features
+
+    def parameter_count(self) -> int:
+        """The number of float32 values in the flat parameter buffer (at least 1)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement parameter_count(self)")
+
+    def initialize(self, seed: int):
+        """The initial parameters: :meth:`parameter_count` finite numbers.
+
+        ``seed`` (an int below 2**31) is the same on every rank, so a model
+        that draws its initial values only from it starts every rank alike.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement initialize(self, seed)")
+
+    def train(self, parameters, data: "FederatedData", plan: "TrainingPlan"):
+        """Train one client locally; return ``(new_parameters, loss_sum, steps)``.
+
+        Starts from ``parameters`` (the global model of the round) and takes
+        one step per minibatch of ``plan.batches``, in order. ``loss_sum`` is
+        the sum over the steps of each minibatch's mean loss and ``steps`` the
+        number of steps. Raise :class:`Diverged` when a loss is not finite.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement train(self, parameters, data, plan)")
+
+    def evaluate(self, parameters, data: "FederatedData"):
+        """Score ``parameters`` on ``data``; return ``(loss_sum, correct, count)``.
+
+        ``loss_sum`` is the sum of the per-sample losses, ``correct`` the
+        number of samples whose largest output is at the label (the first of
+        equal largest outputs counts) and ``count`` the number of samples.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement evaluate(self, parameters, data)")
+
+    def close(self) -> None:
+        """Release what the model holds (GPU memory, files); called when the process ends."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FederatedData:
+    """One client's data set (training or test samples), as Cohort sent it.
+
+    With NumPy (see :attr:`FederatedModel.use_numpy`), ``features`` is a
+    ``float32`` array of shape ``(count, *sample_shape)`` and ``labels`` an
+    ``int32`` array of shape ``(count,)``, so ``features[batch]`` gathers a
+    minibatch. Without, ``features`` is a flat ``array.array('f')`` of
+    ``count * prod(sample_shape)`` values, row-major (sample ``i`` starts at
+    ``i * prod(sample_shape)``), and ``labels`` an ``array.array`` of ints.
+    The same object comes back for every request that names its ``id``.
+    """
+
+    id: int
+    features: Any
+    labels: Any
+    count: int
+    sample_shape: Tuple[int, ...]
+    classes: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingPlan:
+    """How one client trains in one round.
+
+    Attributes:
+        learning_rate, momentum, weight_decay: the local SGD's settings
+            (floats). Cohort's built-in models, with ``g`` the minibatch
+            gradient, step ``w -= learning_rate * (g + weight_decay * w)``
+            without momentum and ``v = momentum * v + g + weight_decay * w;
+            w -= learning_rate * v`` with it, ``v`` zero at the start of
+            every call.
+        batch_size: the minibatch size (the last batch of an epoch may be
+            smaller; see ``batches``).
+        mu: FedProx's proximal coefficient (float, 0 for none): the local
+            objective adds ``mu/2 ||w - anchor||^2``, whose gradient
+            ``mu * (w - anchor)`` joins every step.
+        epochs: the passes over the data this client makes (fewer than the
+            configured epochs for a straggler doing partial work).
+        batches: every minibatch of every epoch, in order, as lists of sample
+            indices into the data set; Cohort draws them from the same
+            streams as for its built-in models.
+        anchor: the round's global model (the same kind of array as the
+            parameters) when ``mu > 0``, else None.
+        seed, stream: the experiment's seed (an int below 2**31) and the
+            identities of this client's streams in this round (a list of
+            ints); seed any randomness of the client's training (dropout)
+            from them, so a client trains alike on whichever rank it lands.
+    """
+
+    learning_rate: float
+    momentum: float
+    weight_decay: float
+    batch_size: int
+    mu: float
+    epochs: int
+    batches: List[List[int]]
+    anchor: Any
+    seed: int
+    stream: List[int]
+
+
+_NUMPY: Any = False  # not yet looked for; then the module, or None
+
+
+def _numpy():
+    """NumPy when it can be imported, else None (looked for once)."""
+    global _NUMPY
+    if _NUMPY is False:
+        try:
+            import numpy
+        except Exception:
+            numpy = None
+        _NUMPY = numpy
+    return _NUMPY
+
+
+def _label_typecode() -> str:
+    for code in ("i", "l"):
+        if array(code).itemsize == 4:
+            return code
+    raise RuntimeError("this Python has no 4-byte integer array type")
+
+
+def _read_array(path: str, typecode: str, count: int, what: str) -> array:
+    """``count`` little-endian values of ``typecode`` from the file at ``path``."""
+    values = array(typecode)
+    expected = count * values.itemsize
+    try:
+        size = os.path.getsize(path)
+    except OSError as error:
+        raise ProtocolError(f"{what}: cannot read {path}: {error.strerror}") from None
+    if size != expected:
+        raise ProtocolError(f"{what}: {path} holds {size} bytes, expected {expected} ({count} values)")
+    with open(path, "rb") as handle:
+        values.fromfile(handle, count)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _write_floats(path: str, values: array) -> None:
+    """Write an ``array('f')`` to ``path`` as little-endian float32."""
+    if sys.byteorder == "big":
+        values = array("f", values)
+        values.byteswap()
+    with open(path, "wb") as handle:
+        values.tofile(handle)
+
+
+def _float32(values, count: int, what: str) -> Tuple[array, bool]:
+    """``values`` as an ``array('f')`` of ``count`` numbers, and whether all are finite."""
+    if values is None:
+        raise TypeError(f"{what} returned None instead of {count} parameters")
+    np = _numpy()
+    if np is not None and not isinstance(values, array):
+        flat = np.asarray(values, dtype=np.float32).reshape(-1)
+        if flat.size != count:
+            raise ValueError(f"{what} returned {flat.size} parameters, expected {count}")
+        return array("f", flat.tobytes()), bool(np.isfinite(flat).all())
+    result = values if isinstance(values, array) and values.typecode == "f" else array("f", values)
+    if len(result) != count:
+        raise ValueError(f"{what} returned {len(result)} parameters, expected {count}")
+    return result, all(map(math.isfinite, result))
+
+
+def _int_list(request: Dict[str, Any], name: str, minimum: int) -> List[int]:
+    value = _field(request, name, "list")
+    if not all(isinstance(item, int) and not isinstance(item, bool) and item >= minimum for item in value):
+        raise ProtocolError(f"{request.get('op')!r} request: field {name!r} must be a list of ints of at least {minimum}")
+    return value
+
+
+class FederatedServer(Server):
+    """The loop of a ``cohort fed`` model process: the ``fed_*`` ops around a :class:`FederatedModel`.
+
+    ``factory(sample_shape, classes)`` builds the model (a
+    :class:`FederatedModel` subclass, or any callable returning an object
+    with its methods). ``handlers`` holds ``hello``, ``exit`` and the
+    ``fed_*`` ops.
+    """
+
+    def __init__(self, factory, read_fd: int, write_fd: int) -> None:
+        super().__init__(factory, read_fd, write_fd)
+        self.parameter_total = 0
+        self.datasets: Dict[int, FederatedData] = {}
+        self.handlers = {
+            "hello": self.hello,
+            "fed_model": self.fed_model,
+            "fed_init": self.fed_init,
+            "fed_data": self.fed_data,
+            "fed_train": self.fed_train,
+            "fed_evaluate": self.fed_evaluate,
+            "exit": self.exit,
+        }
+
+    # --- state
+
+    def _model(self):
+        if self.trainable is None:
+            raise ProtocolError("no model: send a fed_model request first (or the last one failed)")
+        return self.trainable
+
+    def _numpy_for(self, model):
+        return _numpy() if getattr(model, "use_numpy", True) else None
+
+    def _parameters(self, model, path: str, what: str):
+        values = _read_array(path, "f", self.parameter_total, what)
+        np = self._numpy_for(model)
+        return values if np is None else np.frombuffer(values, dtype=np.float32)
+
+    def _data(self, request) -> FederatedData:
+        key = _field(request, "data", "int")
+        data = self.datasets.get(key)
+        if data is None:
+            raise ProtocolError(f"unknown data set {key}: send it with a fed_data request first")
+        return data
+
+    # --- the ops
+
+    def fed_model(self, request):
+        sample_shape = _int_list(request, "sample_shape", 1)
+        classes = _field(request, "classes", "int")
+        if classes < 1:
+            raise ProtocolError(f"'fed_model' request: classes must be at least 1, not {classes}")
+        self._close_trainable()
+        self.parameter_total = 0
+        model = self.factory(tuple(sample_shape), classes)
+        count = model.parameter_count()
+        if isinstance(count, bool) or not isinstance(count, int):
+            try:
+                count = operator.index(count)
+            except TypeError:
+                raise TypeError(f"parameter_count() must return an int, not {type(count).__name__}") from None
+        if count < 1:
+            raise ValueError(f"parameter_count() must be at least 1, not {count}")
+        self.trainable = model
+        self.parameter_total = count
+        return {"parameters": count}
+
+    def fed_init(self, request):
+        seed = _field(request, "seed", "int")
+        path = _field(request, "parameters", "str")
+        model = self._model()
+        values, finite = _float32(model.initialize(seed), self.parameter_total, "initialize()")
+        if not finite:
+            raise ValueError("initialize() returned parameters that are not finite")
+        _write_floats(path, values)
+        return {}
+
+    def fed_data(self, request):
+        key = _field(request, "id", "int")
+        features_path = _field(request, "features", "str")
+        labels_path = _field(request, "labels", "str")
+        count = _field(request, "count", "int")
+        sample_shape = tuple(_int_list(request, "sample_shape", 1))
+        classes = _field(request, "classes", "int")
+        if count < 0:
+            raise ProtocolError(f"'fed_data' request: count must not be negative, not {count}")
+        size = 1
+        for extent in sample_shape:
+            size *= extent
+        features = _read_array(features_path, "f", count * size, "fed_data features")
+        labels = _read_array(labels_path, _label_typecode(), count, "fed_data labels")
+        if count and (min(labels) < 0 or max(labels) >= classes):
+            raise ProtocolError(f"fed_data: labels must be in [0, {classes}), found {min(labels)}..{max(labels)}")
+        np = self._numpy_for(self.trainable)
+        if np is not None:
+            features = np.frombuffer(features, dtype=np.float32).reshape((count,) + sample_shape)
+            labels = np.frombuffer(labels, dtype=np.int32)
+        self.datasets[key] = FederatedData(key, features, labels, count, sample_shape, classes)
+        return {}
+
+    def fed_train(self, request):
+        model = self._model()
+        data = self._data(request)
+        path = _field(request, "parameters", "str")
+        anchor_path = _field(request, "anchor", "str", optional=True)
+        batches = _field(request, "batches", "list")
+        for batch in batches:
+            if not isinstance(batch, list):
+                raise ProtocolError("'fed_train' request: field 'batches' must be a list of lists of sample indices")
+            if batch and (min(batch) < 0 or max(batch) >= data.count):
+                raise ProtocolError(f"'fed_train' request: a batch holds an index outside [0, {data.count})")
+        plan = TrainingPlan(
+            learning_rate=float(_field(request, "learning_rate", "number")),
+            momentum=float(_field(request, "momentum", "number")),
+            weight_decay=float(_field(request, "weight_decay", "number")),
+            batch_size=_field(request, "batch_size", "int"),
+            mu=float(_field(request, "mu", "number")),
+            epochs=_field(request, "epochs", "int"),
+            batches=batches,
+            anchor=None if anchor_path is None else self._parameters(model, anchor_path, "fed_train anchor"),
+            seed=_field(request, "seed", "int"),
+            stream=_int_list(request, "stream", -(1 << 63)),
+        )
+        parameters = self._parameters(model, path, "fed_train parameters")
+        try:
+            result = model.train(parameters, data, plan)
+        except Diverged as error:
+            print(f"cohort_worker: local training diverged on data set {data.id}: {error}", file=sys.stderr)
+            return {"diverged": True}
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            raise TypeError("train() must return (new_parameters, loss_sum, steps)")
+        values, loss_sum, steps = result
+        loss_sum = _number("train()'s loss_sum", loss_sum)
+        try:
+            steps = operator.index(steps)
+        except TypeError:
+            raise TypeError(f"train()'s steps must be an int, not {type(steps).__name__}") from None
+        values, finite = _float32(values, self.parameter_total, "train()")
+        if not _finite(loss_sum):
+            return {"diverged": True}
+        if not finite:
+            print(f"cohort_worker: train() left parameters that are not finite on data set {data.id}; "
+                  "answering diverged", file=sys.stderr)
+            return {"diverged": True}
+        _write_floats(path, values)
+        return {"loss_sum": float(loss_sum), "steps": steps}
+
+    def fed_evaluate(self, request):
+        model = self._model()
+        data = self._data(request)
+        parameters = self._parameters(model, _field(request, "parameters", "str"), "fed_evaluate parameters")
+        result = model.evaluate(parameters, data)
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            raise TypeError("evaluate() must return (loss_sum, correct, count)")
+        loss_sum = _number("evaluate()'s loss_sum", result[0])
+        try:
+            correct, count = operator.index(result[1]), operator.index(result[2])
+        except TypeError:
+            raise TypeError("evaluate()'s correct and count must be ints") from None
+        if not _finite(loss_sum):
+            raise ValueError(f"evaluate()'s loss_sum is {_describe_nonfinite(loss_sum)}")
+        if not 0 <= correct <= count:
+            raise ValueError(f"evaluate() returned correct={correct} for count={count}")
+        return {"loss_sum": float(loss_sum), "correct": correct, "count": count}
+
+
+def _is_federated(factory) -> bool:
+    return isinstance(factory, type) and issubclass(factory, FederatedModel)
+
+
 def _protocol_fds(environ) -> Optional[Tuple[int, int]]:
     text = environ.get("COHORT_PROTOCOL_FDS")
     if not text:
@@ -682,43 +1124,59 @@ def _protocol_fds(environ) -> Optional[Tuple[int, int]]:
     return int(parts[0]), int(parts[1])
 
 
-def serve(factory: Factory) -> int:
-    """Serve Cohort's persistent-mode requests with trainables from ``factory``.
-
-    ``factory(trial, config, seed)`` builds one trial's model: a
-    :class:`Trainable` subclass, or any callable returning an object with the
-    same methods. Requests come on the file descriptors in
-    ``COHORT_PROTOCOL_FDS``; while a job runs, ``sys.stdout`` and
-    ``sys.stderr`` write to the log files its ``build`` named. Returns 0 once
-    Cohort sends ``exit`` (or closes the request pipe), so a script that ends
-    with ``sys.exit(serve(...))`` exits 0; 1 if the reply pipe closed. Without
-    ``COHORT_PROTOCOL_FDS``, prints why to stderr and exits 2.
-    """
+def _serve(server_class, factory, usage: str) -> int:
     try:
         fds = _protocol_fds(os.environ)
     except ValueError as error:
         print(f"cohort_worker: {error}", file=sys.stderr)
         sys.exit(2)
     if fds is None:
-        print(
-            "cohort_worker: COHORT_PROTOCOL_FDS is not set; this script speaks Cohort's persistent "
-            "protocol: run it under cohort tune with trainable mode: persistent",
-            file=sys.stderr,
-        )
+        print(f"cohort_worker: COHORT_PROTOCOL_FDS is not set; this script speaks Cohort's persistent "
+              f"protocol: {usage}", file=sys.stderr)
         sys.exit(2)
     read_fd, write_fd = fds
     for fd in fds:
-        os.set_inheritable(fd, False)  # programs the trainable runs must not hold the pipes
-    return Server(factory, read_fd, write_fd).run()
+        os.set_inheritable(fd, False)  # programs the model runs must not hold the pipes
+    return server_class(factory, read_fd, write_fd).run()
 
 
-def run(factory: Factory) -> int:
-    """:func:`serve` under ``mode: persistent``, else :func:`run_job`; returns 0.
+def serve(factory) -> int:
+    """Serve Cohort's persistent-protocol requests with models from ``factory``.
+
+    For ``cohort tune``, ``factory(trial, config, seed)`` builds one trial's
+    model: a :class:`Trainable` subclass, or any callable returning an object
+    with the same methods. A :class:`FederatedModel` subclass is served to
+    ``cohort fed`` instead, as :func:`serve_federated` does. Requests come on
+    the file descriptors in ``COHORT_PROTOCOL_FDS``; while a tune job runs,
+    ``sys.stdout`` and ``sys.stderr`` write to the log files its ``build``
+    named. Returns 0 once Cohort sends ``exit`` (or closes the request pipe),
+    so a script that ends with ``sys.exit(serve(...))`` exits 0; 1 if the
+    reply pipe closed. Without ``COHORT_PROTOCOL_FDS``, prints why to stderr
+    and exits 2.
+    """
+    if _is_federated(factory):
+        return serve_federated(factory)
+    return _serve(Server, factory, "run it under cohort tune with trainable mode: persistent")
+
+
+def serve_federated(factory) -> int:
+    """Serve ``cohort fed``'s ``fed_*`` requests with the model ``factory`` builds.
+
+    ``factory(sample_shape, classes)`` builds the rank's model: a
+    :class:`FederatedModel` subclass, or any callable returning an object with
+    its methods (:func:`serve` recognizes a subclass by itself; call this one
+    for other factories). Returns and exits as :func:`serve` does.
+    """
+    return _serve(FederatedServer, factory, "run it under cohort fed with model type: command")
+
+
+def run(factory) -> int:
+    """:func:`serve` under ``mode: persistent`` (and always for a :class:`FederatedModel`), else :func:`run_job`; returns 0.
 
     In per-job mode the hyperparameters come from :func:`hyperparameters`; a
     script with flags of its own calls :func:`run_job` with its config instead.
     """
-    if os.environ.get("COHORT_PROTOCOL_FDS"):
+    if os.environ.get("COHORT_PROTOCOL_FDS") or _is_federated(factory):
         return serve(factory)
     run_job(factory)
     return 0

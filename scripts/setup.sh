@@ -10,6 +10,7 @@ packages=(
   pkg-config                   # SwiftPM finds the two libraries through it
   dataset-fashion-mnist        # Fashion-MNIST IDX files under /usr/share/datasets
   chromium                     # headless screenshots of cohort report pages (checks)
+  python3 python3-numpy        # users' programs in the checks: a NumPy model in federated rounds
 )
 
 missing=()

@@ -135,3 +135,48 @@ PY
 }
 check "command: farm.devices gives each worker its GPU (CUDA_VISIBLE_DEVICES)" command_devices
 check "info: the GPU column of a machine without GPUs" bash -c "scripts/mpirun.sh -np 3 cohort info | grep -E '^ *1/3 .* none *$'"
+
+# A user's model in federated rounds: FedAvg with a NumPy logistic regression
+# (examples/federated/logistic.py) on Synthetic(1,1), 3 ranks, gives the built-in
+# logistic model's test accuracy in every evaluated round and its loss up to float rounding.
+command_python() { # a python3 that has NumPy (setup.sh installs Debian's)
+  if python3 -c 'import numpy' 2>/dev/null; then command -v python3; else echo /usr/bin/python3; fi
+}
+command_fed() {
+  sed -e 's/^rounds: 200/rounds: 30/' examples/fedavg-synthetic.yaml > "$command_tmp/fed-builtin.yaml"
+  sed -e 's/^rounds: 200/rounds: 30/' -e "s|command: \[python3,|command: [$(command_python),|" \
+    examples/federated/fedavg-synthetic-command.yaml > "$command_tmp/fed-command.yaml"
+  mpi -np 3 cohort fed --config "$command_tmp/fed-builtin.yaml" --out "$command_tmp/fed-builtin" --quiet > /dev/null &&
+    mpi -np 3 cohort fed --config "$command_tmp/fed-command.yaml" --out "$command_tmp/fed-command" --quiet > /dev/null &&
+    python3 - "$command_tmp/fed-builtin/events.jsonl" "$command_tmp/fed-command/events.jsonl" <<'PY'
+import json, sys
+def curve(path):
+    return {e["round"]: (e["test_accuracy"], e["test_loss"]) for l in open(path) for e in [json.loads(l)]
+            if e["event"] == "round" and e["test_accuracy"] is not None}
+a, b = curve(sys.argv[1]), curve(sys.argv[2])
+assert a.keys() == b.keys() and len(a) == 3, f"evaluated rounds {sorted(a)} and {sorted(b)}"
+for r in a:
+    assert a[r][0] == b[r][0], f"round {r}: test accuracy {a[r][0]} (built-in) and {b[r][0]} (Python)"
+    assert abs(a[r][1] - b[r][1]) <= 1e-5, f"round {r}: test loss {a[r][1]} and {b[r][1]}"
+print("test accuracy per evaluated round, built-in and Python:", [(r, a[r][0], b[r][0]) for r in sorted(a)],
+      "largest loss difference %.1e" % max(abs(a[r][1] - b[r][1]) for r in a))
+PY
+}
+check "command: FedAvg with a NumPy model in Python equals the built-in logistic model on Synthetic(1,1), 3 ranks" command_fed
+command_fed_error() {
+  cat > "$command_tmp/broken_model.py" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import cohort_worker
+class Broken(cohort_worker.FederatedModel):
+    def parameter_count(self): return 10
+    def initialize(self, seed): return [0.0] * 10
+    def train(self, parameters, data, plan): raise RuntimeError("out of memory (simulated)")
+    def evaluate(self, parameters, data): return (0.0, 0, data.count)
+sys.exit(cohort_worker.serve(Broken))
+PY
+  sed -e 's/^rounds: 200/rounds: 3/' -e "s|command: \[python3, examples/federated/logistic.py\]|command: [python3, $command_tmp/broken_model.py, $root/python]|" \
+    examples/federated/fedavg-synthetic-command.yaml > "$command_tmp/fed-broken.yaml"
+  expect_error "model: fed_train: RuntimeError: out of memory (simulated)" mpi -np 2 cohort fed --config "$command_tmp/fed-broken.yaml" --out "$command_tmp/fed-broken"
+}
+check "command: a Python model that raises in training ends cohort fed with its message" command_fed_error

@@ -63,7 +63,8 @@ public final class CommandModel: FederatedModel {
     public init(spec: CommandSpec, sampleShape: [Int], classCount: Int) throws {
         let shm = URL(fileURLWithPath: "/dev/shm")
         let base = FileManager.default.isWritableFile(atPath: shm.path) ? shm : FileManager.default.temporaryDirectory
-        scratch = base.appendingPathComponent("cohort-model-\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        CommandModel.removeAbandonedScratch(in: base)
+        scratch = base.appendingPathComponent("\(CommandModel.scratchPrefix)\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         parametersFile = scratch.appendingPathComponent("parameters.f32")
         timeout = spec.timeout?.fixed
@@ -81,10 +82,22 @@ public final class CommandModel: FederatedModel {
             parameterCount = n
         } catch let error as ProtocolProcess.Failure {
             try? FileManager.default.removeItem(at: scratch)
-            throw FederatedError.invalidValue(field: "model", message: "\(error)")
+            throw FederatedError.invalidValue(field: "model", message: Self.oneLine(error))
         }
         storage = .allocate(capacity: parameterCount)
         storage.initialize(repeating: 0)
+    }
+
+    /// This host's scratch directories are named by the pid that made them.
+    static var scratchPrefix: String { "cohort-model-\(ProcessInfo.processInfo.hostName)-" }
+
+    /// Removes what ranks killed before their cleanup left: scratch directories
+    /// (copies of client data, in memory under /dev/shm) of pids no longer running.
+    static func removeAbandonedScratch(in base: URL) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(scratchPrefix) {
+            guard let pid = Int32(name.dropFirst(scratchPrefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(at: base.appendingPathComponent(name)) }
+        }
     }
 
     deinit {
@@ -99,8 +112,16 @@ public final class CommandModel: FederatedModel {
         do {
             return try process.request(.object([("op", .string(op))] + fields), timeout: timeout)
         } catch {
-            throw FederatedError.invalidValue(field: "model", message: "\(op): \(error)")
+            throw FederatedError.invalidValue(field: "model", message: "\(op): \(Self.oneLine(error))")
         }
+    }
+
+    /// An error as one line: its first line and, when there are more, the last one
+    /// (a traceback's exception, the end of a stderr).
+    static func oneLine(_ error: Error) -> String {
+        let lines = "\(error)".split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let first = lines.first else { return "\(error)" }
+        return lines.count > 1 && lines.last != first ? "\(first) ... \(lines.last!)" : first
     }
 
     private func writeParameters(_ values: UnsafeBufferPointer<Float>, to url: URL) throws {
@@ -178,6 +199,7 @@ public final class CommandModel: FederatedModel {
     }
 
     public func evaluate(on data: Dataset) throws -> EvaluationSums {
+        if let initializationError { throw initializationError }
         let id = try dataID(data)
         try writeParameters(UnsafeBufferPointer(storage), to: parametersFile)
         let reply = try ask("fed_evaluate", [("data", .int(id)), ("parameters", .string(parametersFile.path))])
