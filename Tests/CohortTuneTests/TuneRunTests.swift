@@ -80,13 +80,19 @@ final class TuneRunTests: XCTestCase {
         let out = dir.appendingPathComponent("run").path
         _ = try TuneRunner.run(TuneOptions(configPath: config, out: out, workers: 2, progress: false, syncJournal: false))
         let run = RunDirectory(URL(fileURLWithPath: out))
-        // Simulate a kill: keep the first 25 lines (no end), plus half of a line.
+        // Simulate a kill: keep the first 25 or more lines (no end, a job in flight),
+        // plus half of a line.
         let lines = try String(contentsOf: run.journalURL, encoding: .utf8).split(separator: "\n")
-        try (lines.prefix(25).joined(separator: "\n") + "\n" + lines[25].prefix(20)).write(to: run.journalURL, atomically: true, encoding: .utf8)
         let space = try TuneConfig.load(contentsOf: run.configURL).space
-        let cut = try JournalContents.read(url: run.journalURL, space: space)
-        let replay = try FarmCoordinator.replay(cut.events, scheduler: TuneConfig.load(contentsOf: run.configURL).makeScheduler(), mode: .min)
-        XCTAssertFalse(replay.interrupted.isEmpty)
+        var replay: FarmCoordinator.Replay?
+        for keep in 25 ..< lines.count - 1 {
+            try (lines.prefix(keep).joined(separator: "\n") + "\n" + lines[keep].prefix(20)).write(to: run.journalURL, atomically: true, encoding: .utf8)
+            let cut = try JournalContents.read(url: run.journalURL, space: space)
+            replay = try FarmCoordinator.replay(cut.events, scheduler: TuneConfig.load(contentsOf: run.configURL).makeScheduler(), mode: .min)
+            if replay?.interrupted.isEmpty == false { break }
+        }
+        let interrupted = try XCTUnwrap(replay?.interrupted)
+        XCTAssertFalse(interrupted.isEmpty)
 
         let outcome = try XCTUnwrap(try TuneRunner.run(TuneOptions(out: out, resume: true, workers: 2, progress: false, syncJournal: false)))
         XCTAssertEqual(outcome.end.trials, 20)
@@ -94,7 +100,7 @@ final class TuneRunTests: XCTestCase {
         let all = try JournalContents.read(url: run.journalURL, space: space).events
         let resumeAt = try XCTUnwrap(all.firstIndex { if case .resume = $0 { return true } else { return false } })
         let restarted = all[resumeAt...].compactMap { e -> [Int]? in if case let .start(s) = e { return [s.job.trial, s.job.rung] } else { return nil } }
-        XCTAssertEqual(Array(restarted.prefix(replay.interrupted.count)), replay.interrupted.map { [$0.trial, $0.rung] })
+        XCTAssertEqual(Array(restarted.prefix(interrupted.count)), interrupted.map { [$0.trial, $0.rung] })
     }
 
     // MARK: Bad input
