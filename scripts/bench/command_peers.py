@@ -7,7 +7,7 @@ points), so results per second compare the tools' overhead per decision. Time to
 target is the wall time until some result at any rung is at most --target.
 
 Usage (from scripts/bench/command_peers.sh, which builds the environment):
-    python command_peers.py --trials 300 --cost 0        # overhead: results per second
+    python command_peers.py --trials 150 --cost 0        # overhead: results per second
     python command_peers.py --trials 81 --cost 0.05      # time to target
 """
 import argparse

@@ -4,7 +4,7 @@
 # side in one run: results per second at zero cost, then time to a target at a real
 # cost per resource unit; then the per-job overhead of Cohort's two modes.
 #
-#   scripts/bench/command_peers.sh           # 300 trials at zero cost, 81 at 0.05 s/unit, overheads
+#   scripts/bench/command_peers.sh           # 150 trials at zero cost, 81 at 0.05 s/unit, overheads
 #   scripts/bench/command_peers.sh --quick   # small runs that check the script
 #
 # Builds a virtual environment with Ray Tune and Optuna from PyPI on first use
@@ -26,7 +26,7 @@ py="$venv/bin/python"
 if [ "${1:-}" = "--quick" ]; then
   "$py" scripts/bench/command_peers.py --trials 30 --cost 0
 else
-  "$py" scripts/bench/command_peers.py --trials 300 --cost 0
+  "$py" scripts/bench/command_peers.py --trials 150 --cost 0
   "$py" scripts/bench/command_peers.py --trials 81 --cost 0.05
 fi
 
