@@ -22,9 +22,10 @@ import CohortCluster
 ///    `{"kind":"result",...,"failed":"reason"}` if training threw or the metric is not
 ///    finite. A result is also the worker's request for its next job.
 /// 4. The coordinator never waits on one worker: it probes for a message from *any*
-///    source, sleeping between polls. On a result it journals `result`/`failed`
-///    (flushed), tells the scheduler, and puts the worker back in the idle queue,
-///    then goes to step 2.
+///    source, sleeping between polls. On a result it journals `result`/`failed`,
+///    tells the scheduler, and puts the worker back in the idle queue; it takes every
+///    message already waiting, then goes to step 2. One fsync before each message it
+///    sends makes everything journaled so far durable (group commit).
 /// 5. Between polls it checks deadlines: a job running longer than the farm's
 ///    `job_timeout` marks its worker lost (journal `lost`), and the job goes back to
 ///    the front of the queue for the next free worker. A lost worker that answers
@@ -310,46 +311,46 @@ public final class FarmCoordinatorLoop {
 
     /// Step 4 for one message: a worker's `ready` or `result`.
     private func handle(_ info: MessageInfo) throws {
-            let (message, source) = try JobFarm.receive(from: info.source, tag: JobFarm.toCoordinator, over: comm)
-            if lostWorkers.contains(source) {
-                lostWorkers.remove(source)
-                active.insert(source)
+        let (message, source) = try JobFarm.receive(from: info.source, tag: JobFarm.toCoordinator, over: comm)
+        if lostWorkers.contains(source) {
+            lostWorkers.remove(source)
+            active.insert(source)
+        }
+        switch message["kind"]?.stringValue {
+        case "ready":
+            idle.append(source)
+        case "result":
+            guard let trial = message["trial"]?.intValue, let rung = message["rung"]?.intValue else {
+                throw TuneError.protocolViolation("result from rank \(source) without trial or rung")
             }
-            switch message["kind"]?.stringValue {
-            case "ready":
-                idle.append(source)
-            case "result":
-                guard let trial = message["trial"]?.intValue, let rung = message["rung"]?.intValue else {
-                    throw TuneError.protocolViolation("result from rank \(source) without trial or rung")
-                }
-                let seconds = message["seconds"]?.doubleValue ?? 0
-                let result: TrialResult
-                if let m = message["metric"]?.doubleValue {
-                    result = .metric(trial: trial, rung: rung, m)
-                } else {
-                    result = .failed(trial: trial, rung: rung, message["failed"]?.stringValue ?? "failed")
-                }
-                if let started = coordinator.running[source]?.since {
-                    sessionBusy[source, default: 0] += Swift.max(0, now - Swift.max(started, timeOffset))
-                }
-                if let event = coordinator.reclaim(worker: source, answering: result, now: now) { try journal.append(event) }
-                let key = TrialRung(trial: trial, rung: rung)
-                if message["retry"]?.boolValue == true, !retried.contains(key), coordinator.running[source]?.job.trial == trial,
-                   coordinator.running[source]?.job.rung == rung {
-                    // on_timeout: retry. The job goes back to the front of the queue,
-                    // and this worker to the back of the idle ones, so another takes it.
-                    retried.insert(key)
-                    let reason = (message["failed"]?.stringValue ?? "timed out").split(separator: "\n").first.map(String.init) ?? ""
-                    if let event = coordinator.lose(worker: source, reason: "\(reason); running it once more (on_timeout: retry)", now: now) {
-                        try journal.append(event)
-                    }
-                } else if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now,
-                                                               metrics: JournalEvent.metrics(message["metrics"])) {
+            let seconds = message["seconds"]?.doubleValue ?? 0
+            let result: TrialResult
+            if let m = message["metric"]?.doubleValue {
+                result = .metric(trial: trial, rung: rung, m)
+            } else {
+                result = .failed(trial: trial, rung: rung, message["failed"]?.stringValue ?? "failed")
+            }
+            if let started = coordinator.running[source]?.since {
+                sessionBusy[source, default: 0] += Swift.max(0, now - Swift.max(started, timeOffset))
+            }
+            if let event = coordinator.reclaim(worker: source, answering: result, now: now) { try journal.append(event) }
+            let key = TrialRung(trial: trial, rung: rung)
+            if message["retry"]?.boolValue == true, !retried.contains(key), coordinator.running[source]?.job.trial == trial,
+               coordinator.running[source]?.job.rung == rung {
+                // on_timeout: retry. The job goes back to the front of the queue,
+                // and this worker to the back of the idle ones, so another takes it.
+                retried.insert(key)
+                let reason = (message["failed"]?.stringValue ?? "timed out").split(separator: "\n").first.map(String.init) ?? ""
+                if let event = coordinator.lose(worker: source, reason: "\(reason); running it once more (on_timeout: retry)", now: now) {
                     try journal.append(event)
                 }
-                idle.append(source)
-            default:
-                throw TuneError.protocolViolation("unknown message from rank \(source): \(message)")
+            } else if let event = try coordinator.complete(worker: source, result: result, seconds: seconds, now: now,
+                                                           metrics: JournalEvent.metrics(message["metrics"])) {
+                try journal.append(event)
             }
+            idle.append(source)
+        default:
+            throw TuneError.protocolViolation("unknown message from rank \(source): \(message)")
+        }
     }
 }
