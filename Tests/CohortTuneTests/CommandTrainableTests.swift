@@ -35,7 +35,7 @@ final class CommandTrainableTests: XCTestCase {
         return url.path
     }
 
-    func writeConfig(trainable: String, maxTrials: Int = 12) throws -> String {
+    func writeConfig(trainable: String, maxTrials: Int = 12, lr: String = "{type: uniform, low: 0.0, high: 1.0}", space more: String = "") throws -> String {
         let url = dir.appendingPathComponent("c.yaml")
         try """
         name: c
@@ -45,7 +45,8 @@ final class CommandTrainableTests: XCTestCase {
         scheduler: {type: asha, eta: 3, min_resource: 1, max_resource: 9, max_trials: \(maxTrials)}
         trainable: \(trainable)
         space:
-          lr: {type: uniform, low: 0.0, high: 1.0}
+          lr: \(lr)
+        \(more)
         """.write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }
@@ -104,6 +105,41 @@ final class CommandTrainableTests: XCTestCase {
         XCTAssertEqual(text.components(separatedBy: #""event":"lost""#).count - 1, 2, "one retry per job")
         XCTAssertEqual(text.components(separatedBy: "the program timed out after").count - 1, 4)
         XCTAssertTrue(text.contains("running it once more (on_timeout: retry)"))
+    }
+
+    func testHyperparametersCanComeAsAJSONFile() throws {
+        let program = dir.appendingPathComponent("json.sh")
+        // The metric is read back from the configuration file the job was given.
+        try #"""
+        #!/bin/sh
+        [ "$#" -eq 0 ] || { echo "flags passed: $*" >&2; exit 5; }
+        lr="$(tr -d ' \n' < "$COHORT_HYPERPARAMETERS" | sed -e 's/.*"lr":\([0-9.e-]*\).*/\1/')"
+        printf '{"metric": %s}\n' "$lr" > "$COHORT_RESULT"
+        """#.write(to: program, atomically: true, encoding: .utf8)
+        let config = try writeConfig(trainable: "{type: command, command: [/bin/sh, \(program.path)], hyperparameters: json}", maxTrials: 4)
+        let out = dir.appendingPathComponent("run").path
+        let outcome = try XCTUnwrap(try TuneRunner.run(TuneOptions(configPath: config, out: out, workers: 2, progress: false, syncJournal: false)))
+        XCTAssertEqual(outcome.end.failures, 0)
+        let best = try XCTUnwrap(outcome.best)
+        XCTAssertEqual(best.metric, best.config.double("lr", default: -1), accuracy: 1e-12)
+    }
+
+    func testPersistentWorkersServeEveryJobOfTheirRank() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("examples/command/quadratic_persistent.py").path
+        let log = dir.appendingPathComponent("log").path
+        let config = try writeConfig(trainable: "{type: command, mode: persistent, command: [python3, \(script)], environment: {QUADRATIC_LOG: \(log)}, timeout: 60}",
+                                     lr: "{type: loguniform, low: 1.0e-3, high: 0.1}", space: "  momentum: {type: uniform, low: 0.0, high: 0.9}")
+        let out = dir.appendingPathComponent("run").path
+        let outcome = try XCTUnwrap(try TuneRunner.run(TuneOptions(configPath: config, out: out, workers: 2, progress: false, syncJournal: false)))
+        let run = RunDirectory(URL(fileURLWithPath: out))
+        XCTAssertEqual(try JournalAudit.check(run: run), [])
+        XCTAssertEqual(outcome.end.failures, 0)
+        XCTAssertNotNil(outcome.best?.testMetric)
+        // One process per worker served all its jobs: one log pair per worker, one line per job.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.workersURL.path).sorted(),
+                       ["worker-1.stderr", "worker-1.stdout", "worker-2.stderr", "worker-2.stdout"])
+        XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count, outcome.end.results)
     }
 
     func testResultsThatCannotBeUsedAreFailuresWithTheirReason() throws {
