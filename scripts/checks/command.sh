@@ -171,12 +171,15 @@ import cohort_worker
 class Broken(cohort_worker.FederatedModel):
     def parameter_count(self): return 10
     def initialize(self, seed): return [0.0] * 10
-    def train(self, parameters, data, plan): raise RuntimeError("out of memory (simulated)")
+    def train(self, parameters, data, plan):
+        print("training on", data.count, "samples", flush=True)
+        raise RuntimeError("out of memory (simulated)")
     def evaluate(self, parameters, data): return (0.0, 0, data.count)
 sys.exit(cohort_worker.serve(Broken))
 PY
   sed -e 's/^rounds: 200/rounds: 3/' -e "s|command: \[python3, examples/federated/logistic.py\]|command: [python3, $command_tmp/broken_model.py, $root/python]|" \
     examples/federated/fedavg-synthetic-command.yaml > "$command_tmp/fed-broken.yaml"
-  expect_error "model: fed_train: RuntimeError: out of memory (simulated)" mpi -np 2 cohort fed --config "$command_tmp/fed-broken.yaml" --out "$command_tmp/fed-broken"
+  expect_error "model: fed_train: RuntimeError: out of memory (simulated)" mpi -np 2 cohort fed --config "$command_tmp/fed-broken.yaml" --out "$command_tmp/fed-broken" &&
+    cat "$command_tmp"/fed-broken/workers/rank-*.stdout | grep -q "^training on [0-9]* samples$"
 }
-check "command: a Python model that raises in training ends cohort fed with its message" command_fed_error
+check "command: a Python model that raises in training ends cohort fed with its message; its output is kept in the run" command_fed_error

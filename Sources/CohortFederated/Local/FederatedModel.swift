@@ -1,4 +1,5 @@
 import CohortData
+import CohortFiles
 import CohortTensor
 
 /// A model as the federated rounds see it: trainable values in one flat `Float` buffer,
@@ -93,6 +94,16 @@ public protocol FederatedModelFactory {
     /// A short description for records, e.g. `logistic` or `mlp(200,200)`.
     var name: String { get }
     func makeModel(sampleShape: [Int], classCount: Int) throws -> FederatedModel
+
+    /// The model of rank `rank` of a run kept in `run` (a model in a program of its own
+    /// keeps the program's output there); the default is the plain `makeModel`.
+    func makeModel(sampleShape: [Int], classCount: Int, run: RunDirectory, rank: Int) throws -> FederatedModel
+}
+
+extension FederatedModelFactory {
+    public func makeModel(sampleShape: [Int], classCount: Int, run: RunDirectory, rank: Int) throws -> FederatedModel {
+        try makeModel(sampleShape: sampleShape, classCount: classCount)
+    }
 }
 
 /// Thrown by `FederatedModel.train` when local training produced a non-finite loss; the

@@ -44,6 +44,12 @@ public struct CommandModelFactory: FederatedModelFactory {
     public func makeModel(sampleShape: [Int], classCount: Int) throws -> FederatedModel {
         try CommandModel(spec: spec, sampleShape: sampleShape, classCount: classCount)
     }
+
+    public func makeModel(sampleShape: [Int], classCount: Int, run: RunDirectory, rank: Int) throws -> FederatedModel {
+        let model = try CommandModel(spec: spec, sampleShape: sampleShape, classCount: classCount)
+        model.logsGoTo = (run, rank)
+        return model
+    }
 }
 
 /// One rank's connection to its model process.
@@ -100,10 +106,33 @@ public final class CommandModel: FederatedModel {
         }
     }
 
+    /// Where the program's output is kept when the run ends: `workers/rank-R.stdout`
+    /// (and `.stderr`) in the run directory, appended to what earlier sessions kept.
+    var logsGoTo: (run: RunDirectory, rank: Int)?
+
     deinit {
         process.stop()
         storage.deallocate()
+        keepLogs()
         try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// Appends the program's output to the run directory (which rank 0 creates only
+    /// after every rank has built its model, so the output waits in the scratch
+    /// directory until the end).
+    private func keepLogs() {
+        guard let (run, rank) = logsGoTo, run.exists else { return }
+        let folder = run.file("workers")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for stream in ["stdout", "stderr"] {
+            guard let data = FileManager.default.contents(atPath: scratch.appendingPathComponent(stream).path), !data.isEmpty else { continue }
+            let url = folder.appendingPathComponent("rank-\(rank).\(stream)")
+            if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+            guard let h = try? FileHandle(forWritingTo: url) else { continue }
+            _ = try? h.seekToEnd()
+            try? h.write(contentsOf: data)
+            try? h.close()
+        }
     }
 
     public var parameters: UnsafeMutableBufferPointer<Float> { storage }

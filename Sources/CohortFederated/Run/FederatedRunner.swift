@@ -89,7 +89,7 @@ public enum FederatedRunner {
         // 2. Data and model on every rank.
         let data = try config.data.load()
         let factory = try catalog.factory(for: config.model)
-        let model = try factory.makeModel(sampleShape: data.sampleShape, classCount: data.classCount)
+        let model = try factory.makeModel(sampleShape: data.sampleShape, classCount: data.classCount, run: directory, rank: comm.rank)
         try config.settings(arm: 0, searchConfig: nil).validate(for: data)
         if config.search != nil, data.clients.allSatisfy({ $0.validation.count == 0 }) {
             throw FederatedError.invalidValue(field: "search", message: "scores arms on validation samples, but no client has any; set data.validation_fraction")
