@@ -35,9 +35,7 @@ public struct CommandModelFactory: FederatedModelFactory {
         }
         spec = CommandSpec(section: section)
         section.finish(also: ["type"])
-        if issues.isEmpty, spec.resolvedProgram() == nil, let program = spec.arguments.first {
-            section.issue("command", program.contains("/") ? "\(program) is not an executable file" : "\(program) is not found in PATH")
-        }
+        if issues.isEmpty { spec.checkProgram(in: section) }
         try issues.throwIfAny()
     }
 
@@ -126,12 +124,7 @@ public final class CommandModel: FederatedModel {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for stream in ["stdout", "stderr"] {
             guard let data = FileManager.default.contents(atPath: scratch.appendingPathComponent(stream).path), !data.isEmpty else { continue }
-            let url = folder.appendingPathComponent("rank-\(rank).\(stream)")
-            if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
-            guard let h = try? FileHandle(forWritingTo: url) else { continue }
-            _ = try? h.seekToEnd()
-            try? h.write(contentsOf: data)
-            try? h.close()
+            try? LogFile.append([UInt8](data), to: folder.appendingPathComponent("rank-\(rank).\(stream)"))
         }
     }
 

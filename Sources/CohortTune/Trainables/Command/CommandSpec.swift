@@ -92,6 +92,13 @@ public struct CommandSpec: Equatable, Sendable {
         return nil
     }
 
+    /// Records in `section` that the program cannot be found or run.
+    public func checkProgram(in section: ConfigSection) {
+        guard resolvedProgram() == nil, let program = arguments.first else { return }
+        section.issue("command", program.contains("/") ? "\(program) is not an executable file (from \(workingDirectory))"
+                                                       : "\(program) is not found in PATH")
+    }
+
     /// The program and every argument that names a regular file (relative to the
     /// working directory), with its SHA-256: what exactly the run ran.
     public func fileDigests() -> [(path: String, sha256: String)] {

@@ -18,10 +18,7 @@ public final class CommandTrainableFactory: TrainableFactory, @unchecked Sendabl
         spec = CommandSpec(section: s)
         self.context = context
         s.finish(also: ["type"])
-        if s.issues.isEmpty, spec.resolvedProgram() == nil, let program = spec.arguments.first {
-            s.issue("command", program.contains("/") ? "\(program) is not an executable file (from \(spec.workingDirectory))"
-                                                     : "\(program) is not found in PATH")
-        }
+        if s.issues.isEmpty { spec.checkProgram(in: s) }
         try s.issues.throwIfAny()
     }
 
@@ -128,7 +125,8 @@ class CommandJobBase: ReportingTrainable {
     var seed: Int { CommandTrainableFactory.seed(experiment: factory.context.seed, trial: job.trial) }
     var resultURL: URL { run.jobFile(trial: job.trial, rung: job.rung, "result.json") }
 
-    func train(to resource: Double) throws { fatalError("subclass") }
+    /// Runs the job; each mode overrides it.
+    func train(to resource: Double) throws { throw TuneError.io("a command job of no mode") }
 
     func restore(from url: URL, resource: Double) throws {
         var isDirectory: ObjCBool = false
@@ -189,7 +187,7 @@ class CommandJobBase: ReportingTrainable {
         }
         // The journal is the durable record; this copy is for reading the test metric
         // back, so it is renamed into place without an fsync of its own.
-        if store { try Self.replace(resultURL, with: json.description + "\n") }
+        if store { try LogFile.replace(resultURL, with: json.description + "\n") }
     }
 
     /// Prepares the per-job files: the jobs folder, a header in the logs naming the attempt.
@@ -198,8 +196,8 @@ class CommandJobBase: ReportingTrainable {
         unlink(resultURL.path)
         let out = run.jobFile(trial: job.trial, rung: job.rung, "stdout"), err = run.jobFile(trial: job.trial, rung: job.rung, "stderr")
         let header = "== trial \(job.trial) rung \(job.rung) to resource \(JSONValue.number(job.resource)) on worker \(context.worker), \(Self.timestamp()) ==\n"
-        _ = try Self.append(header, to: out)
-        let offset = try Self.append(header, to: err)
+        try LogFile.append(header, to: out)
+        let offset = try LogFile.append(header, to: err)
         return (out, err, offset)
     }
 
@@ -211,25 +209,6 @@ class CommandJobBase: ReportingTrainable {
                       parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 
-    /// Appends `text` to a file (created if needed); returns the file's length after it.
-    static func append(_ text: String, to url: URL) throws -> UInt64 {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))")
-        }
-        return UInt64(Swift.max(0, lseek(fd, 0, SEEK_END)))
-    }
-
-    /// Replaces a file by renaming a fresh copy over it, without an fsync.
-    static func replace(_ url: URL, with text: String) throws {
-        let temporary = url.path + ".new"
-        unlink(temporary)
-        _ = try append(text, to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, url.path) == 0 else { throw TuneError.io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
-    }
 }
 
 /// A job's failure with the program's own words.
