@@ -181,7 +181,10 @@ public struct TuneConfig: Sendable {
         let trainableType = trainable["type"]?.stringValue ?? ""
         let config = TuneConfig(name: name, seed: seed, metric: metric, mode: mode, scheduler: scheduler, farm: farm,
                                 trainableType: trainableType, trainable: trainable, space: space, sourceText: text)
-        _ = try config.makeTrainableFactory(catalog: catalog)
+        let factory = try config.makeTrainableFactory(catalog: catalog)
+        if farm.ranksPerTrial > 1 && !factory.trainsDataParallel {
+            throw ConfigError(at: "farm.ranks_per_trial", "a trainable of type \(trainableType) trains each trial on one rank; ranks_per_trial: \(farm.ranksPerTrial) needs one that trains data-parallel (mlp or cnn)")
+        }
         return config
     }
 

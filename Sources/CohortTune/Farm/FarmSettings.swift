@@ -42,12 +42,17 @@ public struct JobTimeout: Equatable, Sendable, ExpressibleByFloatLiteral, Expres
 ///   stop_grace: 20             # on SIGTERM/SIGINT/SIGUSR1: seconds to let jobs finish
 ///   devices: auto              # GPUs per host: auto (the host's), none, or a list [0, 1]
 ///   devices_per_trial: 1       # GPUs each worker (one trial at a time) is given
+///   ranks_per_trial: 1         # worker ranks that train each trial together, data-parallel
 /// ```
+///
+/// With `ranks_per_trial: k` the worker ranks form groups of k (``TrainingGroups``),
+/// each group training one trial at a time, every rank a shard of every batch.
 public struct FarmSettings: Equatable, Sendable {
     public var jobTimeout: JobTimeout?
     public var maxCrashes = 2
     public var stopGrace = 20.0
     public var devices = DevicePlacement()
+    public var ranksPerTrial = 1
 
     public init(jobTimeout: JobTimeout? = nil, maxCrashes: Int = 2, stopGrace: Double = 20, devices: DevicePlacement = DevicePlacement()) {
         self.jobTimeout = jobTimeout
@@ -66,6 +71,7 @@ public struct FarmSettings: Equatable, Sendable {
         maxCrashes = section.int("max_crashes", default: maxCrashes, min: 1, max: 100)
         stopGrace = section.double("stop_grace", default: stopGrace, min: 0, max: Limits.seconds)
         devices.perTrial = section.int("devices_per_trial", default: 1, min: 1, max: 1024)
+        ranksPerTrial = section.int("ranks_per_trial", default: 1, min: 1, max: 4096)
         if let d = section.value("devices") {
             if let items = d.arrayValue {
                 let ids = items.compactMap { $0.intValue.map(String.init) ?? $0.stringValue }

@@ -73,17 +73,33 @@ public enum JobFarm {
     // MARK: Worker
 
     /// The worker loop (ranks 1...N-1). Returns when told to stop.
+    ///
+    /// With a `group` (`farm.ranks_per_trial` > 1) only its leader (group rank 0) talks
+    /// to the coordinator: it passes every assignment on to the group by a broadcast,
+    /// every member trains the job together over the group, and the leader answers.
     public static func work(comm: Communicator, space: SearchSpace, factory: any TrainableFactory, run: RunDirectory,
-                            deviceEnvironment: [String: String] = [:]) throws {
+                            deviceEnvironment: [String: String] = [:], group: Communicator? = nil) throws {
         defer { factory.workerWillStop() }
-        try send(.object([("kind", .string("ready"))]), to: 0, tag: toCoordinator, over: comm)
+        let group = group.flatMap { $0.size > 1 ? $0 : nil }
+        let leads = (group?.rank ?? 0) == 0
+        if leads { try send(.object([("kind", .string("ready"))]), to: 0, tag: toCoordinator, over: comm) }
         while true {
-            let (message, _) = try receive(from: 0, tag: toWorker, over: comm)
+            var message: JSONValue
+            if leads {
+                message = try receive(from: 0, tag: toWorker, over: comm).0
+                if let group { _ = try group.broadcast(message: [message.description], root: 0) }
+            } else {
+                let text: [String] = try group!.broadcast(message: nil, root: 0)
+                do { message = try JSONValue.parse(text.first ?? "") } catch {
+                    throw TuneError.protocolViolation("unreadable assignment from the group's leader: \(error)")
+                }
+            }
             guard message["kind"]?.stringValue == "run", let jobJSON = message["job"] else { return }
             let job = try job(from: jobJSON, space: space)
             let started = Date()
-            let context = JobContext(job: job, run: run, worker: comm.rank, deviceEnvironment: deviceEnvironment)
+            let context = JobContext(job: job, run: run, worker: comm.rank, deviceEnvironment: deviceEnvironment, group: group)
             let report = execute(context, factory: factory)
+            guard leads else { continue }
             var reply: [(key: String, value: JSONValue)] = [("kind", .string("result")), ("trial", .int(job.trial)), ("rung", .int(job.rung))]
             switch report.outcome {
             case let .metric(m): reply.append(("metric", .double(m)))
@@ -131,7 +147,7 @@ public enum JobFarm {
             try trainable.train(to: job.resource)
             let metric = try trainable.evaluate()
             guard metric.isFinite else { return .failed("metric is \(metric)") }
-            if factory.writesCheckpoints {
+            if factory.writesCheckpoints && context.savesCheckpoint {
                 let url = run.checkpoint(trial: job.trial, resource: job.resource)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try trainable.save(to: url)
@@ -176,8 +192,12 @@ public final class FarmCoordinatorLoop {
     /// Busy seconds per worker in this session, for the busy fraction.
     public private(set) var sessionBusy: [Int: Double] = [:]
 
+    /// The ranks jobs are sent to: every other rank, or the groups' leaders.
+    let workers: [Int]
+
     public init(coordinator: FarmCoordinator, comm: Communicator, journal: JournalSink, space: SearchSpace,
-                jobTimeout: JobTimeout?, timeOffset: Double) {
+                jobTimeout: JobTimeout?, timeOffset: Double, workers: [Int]? = nil) {
+        self.workers = workers ?? Array(1..<comm.size)
         self.coordinator = coordinator
         self.comm = comm
         self.journal = journal
@@ -245,7 +265,7 @@ public final class FarmCoordinatorLoop {
     /// or a stop request has been served (returns the `stop` event written).
     @discardableResult
     public func run(endReason: String = "budget spent") throws -> JournalEvent {
-        active = Set(1..<comm.size)
+        active = Set(workers)
         let backoff = Backoff(spins: 50, firstSleep: 20, maxSleep: 2_000)
 
         while true {

@@ -131,6 +131,7 @@ public enum TuneRunner {
                     failure = "cohort tune needs at least 2 ranks under mpirun (1 coordinator + workers), got 1; use mpirun -np N with N >= 2, or run without mpirun and --workers K"
                 } else {
                     do { prepared = try prepare(options, catalog: catalog) } catch { failure = "\(error)" }
+                    if let prepared { failure = TrainingGroups.problem(workers: comm.size - 1, ranksPerTrial: prepared.config.farm.ranksPerTrial) }
                 }
             }
             let verdict: [String] = try comm.broadcast(message: comm.rank == 0 ? [failure == nil ? "ok" : "error", failure ?? "",
@@ -146,6 +147,9 @@ public enum TuneRunner {
         guard workers >= 1 && workers <= 256 else { throw TuneInputError("--workers must be from 1 to 256 (each is a thread of this process; use mpirun for more), got \(workers)") }
         let prepared: Prepared
         do { prepared = try prepare(options, catalog: catalog) } catch { throw TuneInputError("\(error)") }
+        if let problem = TrainingGroups.problem(workers: workers, ranksPerTrial: prepared.config.farm.ranksPerTrial, underMPI: false) {
+            throw TuneInputError(problem)
+        }
         let box = OutcomeBox()
         try LocalCommunicator.run(ranks: workers + 1) { comm in
             let outcome = try runRank(comm: comm, prepared: comm.rank == 0 ? prepared : nil, configText: prepared.config.sourceText,
@@ -207,12 +211,17 @@ public enum TuneRunner {
         guard comm.rank == 0, let prepared else {
             let config = try TuneConfig.parse(configText, catalog: catalog)
             let placement = try config.farm.devices.assignments(comm: comm)
+            let groups = TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
+            let group = try groups.split(comm)
             try JobFarm.work(comm: comm, space: config.space, factory: try config.makeTrainableFactory(catalog: catalog), run: run,
-                             deviceEnvironment: DevicePlacement.environment(placement[comm.rank].devices))
+                             deviceEnvironment: DevicePlacement.environment(placement[comm.rank].devices), group: group)
             return nil
         }
         let config = prepared.config
-        _ = try config.farm.devices.assignments(comm: comm)
+        let placement = try config.farm.devices.assignments(comm: comm)
+        let groups = TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
+        _ = try groups.split(comm)
+        let workers = groups.leaders
         let journal: JournalWriter
         var coordinator: FarmCoordinator
         var offset = 0.0
@@ -220,14 +229,14 @@ public enum TuneRunner {
         if let replay = prepared.replay, let lock = prepared.lock {
             runLock = lock
             if replay.ended && replay.interrupted.isEmpty {
-                return try finishedRun(run, config: config, replay: replay, comm: comm, catalog: catalog, log: log)
+                return try finishedRun(run, config: config, replay: replay, comm: comm, workers: workers, catalog: catalog, log: log)
             }
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability, truncatingTo: prepared.journalLength)
             coordinator = replay.coordinator
             offset = replay.lastTime
             if prepared.journalLength == 0 {
                 // Created and killed before its first line: start it now.
-                try journal.append(runEvent(config, workers: comm.size - 1, catalog: catalog))
+                try journal.append(runEvent(config, workers: workers.count, catalog: catalog))
             } else {
                 try journal.append(.resume(time: offset, requeued: replay.interrupted.count))
             }
@@ -242,10 +251,10 @@ public enum TuneRunner {
             runLock = try run.create(configText: config.sourceText)
             journal = try JournalWriter(url: run.journalURL, durability: options.journalDurability)
             coordinator = config.makeCoordinator()
-            try journal.append(runEvent(config, workers: comm.size - 1, catalog: catalog))
+            try journal.append(runEvent(config, workers: workers.count, catalog: catalog))
         }
         let loop = FarmCoordinatorLoop(coordinator: coordinator, comm: comm, journal: journal, space: config.space,
-                                       jobTimeout: config.jobTimeout, timeOffset: offset)
+                                       jobTimeout: config.jobTimeout, timeOffset: offset, workers: workers)
         loop.stopGrace = config.farm.stopGrace
         let progress = ProgressLine(config: config)
         if options.progress { loop.onTick = { c, now in log(progress.line(c, now: now)) } }
@@ -253,7 +262,7 @@ public enum TuneRunner {
         coordinator = loop.coordinator
         let session = Swift.max(loop.sessionSeconds, 1e-9)
         var busy: [Int: Double] = [:]
-        for w in 1..<comm.size { busy[w] = Swift.min(1, (loop.sessionBusy[w] ?? 0) / session) }
+        for w in workers { busy[w] = Swift.min(1, (loop.sessionBusy[w] ?? 0) / session) }
         let unfinished = loop.unfinishedWorkers.sorted()
 
         if case let .stop(time, signal, inFlight) = lastEvent {
@@ -301,9 +310,9 @@ public enum TuneRunner {
 
     /// `--resume` of a run whose journal already ends: the journal is left as it is;
     /// what a kill after the `end` line may have left unwritten (best.json) is written.
-    static func finishedRun(_ run: RunDirectory, config: TuneConfig, replay: FarmCoordinator.Replay, comm: Communicator,
+    static func finishedRun(_ run: RunDirectory, config: TuneConfig, replay: FarmCoordinator.Replay, comm: Communicator, workers: [Int],
                             catalog: TrainableCatalog, log: @escaping @Sendable (String) -> Void) throws -> TuneOutcome {
-        for w in 1..<comm.size { try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm) }
+        for w in workers { try JobFarm.send(.object([("kind", .string("stop"))]), to: w, tag: JobFarm.toWorker, over: comm) }
         let end = replay.coordinator.endRecord(now: replay.lastTime, reason: "finished")
         var best: BestTrial?
         if let b = replay.coordinator.best, let data = FileManager.default.contents(atPath: run.bestURL.path),

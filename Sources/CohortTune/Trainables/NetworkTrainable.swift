@@ -31,7 +31,9 @@ public final class NetworkTrainable: Trainable {
     static let modelStream: UInt64 = 0x5472_6961_6C4D_6F64 // "TrialMod"
     static let dropoutStream: UInt64 = 0x5472_6961_6C44_726F // "TrialDro"
 
-    init(trial: Int, config: TrialConfig, factory: NetworkTrainableFactory) throws {
+    /// `communicator`: the ranks that train this trial together, data-parallel
+    /// (CohortTrain's ``Trainer``); a single-rank one for a trial trained alone.
+    init(trial: Int, config: TrialConfig, factory: NetworkTrainableFactory, communicator: Communicator) throws {
         self.trial = trial
         self.config = config
         self.factory = factory
@@ -51,7 +53,7 @@ public final class NetworkTrainable: Trainable {
         try spec.validate()
         let optimizer = try spec.make(parameterCount: model.parameterCount, stepsPerEpoch: 1, epochs: totalSteps)
         trainer = Trainer(model: model, optimizer: optimizer, inputShape: inputShape, batchSize: h.batchSize,
-                          communicator: LocalCommunicator.single())
+                          communicator: communicator)
         var dropoutSeeds = RandomStream(seed: factory.context.seed, stream: [Self.dropoutStream, UInt64(trial)])
         trainer.setDropoutSeed(dropoutSeeds.next())
     }

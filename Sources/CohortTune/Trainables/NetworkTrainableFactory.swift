@@ -1,3 +1,4 @@
+import CohortCluster
 import CohortFiles
 import CohortData
 import CohortTensor
@@ -99,8 +100,18 @@ public struct NetworkTrainableFactory: TrainableFactory {
 
     public func make(trial: Int, config: TrialConfig) throws -> any Trainable {
         if BLASRuntime.threads != threads { BLASRuntime.setThreads(threads) }
-        return try NetworkTrainable(trial: trial, config: config, factory: self)
+        return try NetworkTrainable(trial: trial, config: config, factory: self, communicator: LocalCommunicator.single())
     }
+
+    /// A trial trained by the job's group when it has one (each rank a shard of every
+    /// batch), else by this rank alone.
+    public func make(for job: JobContext) throws -> any Trainable {
+        guard let group = job.group, group.size > 1 else { return try make(trial: job.job.trial, config: job.job.config) }
+        if BLASRuntime.threads != threads { BLASRuntime.setThreads(threads) }
+        return try NetworkTrainable(trial: job.job.trial, config: job.job.config, factory: self, communicator: group)
+    }
+
+    public var trainsDataParallel: Bool { true }
 }
 
 extension TrainableCatalog {

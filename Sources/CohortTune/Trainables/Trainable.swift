@@ -1,3 +1,4 @@
+import CohortCluster
 import CohortFiles
 import Foundation
 
@@ -58,6 +59,10 @@ public protocol TrainableFactory: Sendable {
     /// Called once when the worker stops: ends what the factory started (a
     /// persistent worker process).
     func workerWillStop()
+
+    /// Whether a trial can be trained by a group of ranks over the job's
+    /// ``JobContext/group`` (`farm.ranks_per_trial` > 1).
+    var trainsDataParallel: Bool { get }
 }
 
 extension TrainableFactory {
@@ -65,11 +70,12 @@ extension TrainableFactory {
     public func make(for job: JobContext) throws -> any Trainable { try make(trial: job.job.trial, config: job.job.config) }
     public func runRecord() -> JSONValue? { nil }
     public func workerWillStop() {}
+    public var trainsDataParallel: Bool { false }
 }
 
-/// Where a job runs: the job, the run directory, the worker, and the devices
-/// assigned to that worker.
-public struct JobContext: Sendable {
+/// Where a job runs: the job, the run directory, the worker, the devices assigned
+/// to that worker, and the group of ranks training it together.
+public struct JobContext {
     public var job: Job
     public var run: RunDirectory
     /// The worker's rank.
@@ -80,13 +86,21 @@ public struct JobContext: Sendable {
     /// Variables that assign the worker its devices (`CUDA_VISIBLE_DEVICES`), empty
     /// when it has none.
     public var deviceEnvironment: [String: String]
+    /// The ranks that train this job together (`farm.ranks_per_trial` > 1), this rank
+    /// among them; `nil` when the worker trains alone. Group rank 0 is the leader,
+    /// which alone saves the checkpoint and answers the coordinator.
+    public var group: Communicator?
 
-    public init(job: Job, run: RunDirectory, worker: Int, deviceEnvironment: [String: String] = [:]) {
+    public init(job: Job, run: RunDirectory, worker: Int, deviceEnvironment: [String: String] = [:], group: Communicator? = nil) {
         self.job = job
         self.run = run
         self.worker = worker
         self.deviceEnvironment = deviceEnvironment
+        self.group = group
     }
+
+    /// Whether this rank writes the job's checkpoint: alone, or as its group's leader.
+    public var savesCheckpoint: Bool { (group?.rank ?? 0) == 0 }
 }
 
 /// What a trainable's builder may read besides its own section.
