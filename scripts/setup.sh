@@ -11,6 +11,7 @@ packages=(
   dataset-fashion-mnist        # Fashion-MNIST IDX files under /usr/share/datasets
   chromium                     # headless screenshots of cohort report pages (checks)
   python3 python3-numpy        # users' programs in the checks: a NumPy model in federated rounds
+  iproute2                     # test hosts as network namespaces (scripts/hosts.sh)
 )
 
 missing=()
