@@ -30,14 +30,19 @@ command -v ip >/dev/null || fail "ip (iproute2) is missing: run scripts/setup.sh
 pids_in() { ip netns pids "$1" 2>/dev/null || true; }
 
 down() {
-  local ns
+  local ns link pids i
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix[0-9]*$" || true); do
     pids="$(pids_in "$ns")"
     [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
+    for i in $(seq 1 50); do [ -z "$(pids_in "$ns")" ] && break; sleep 0.1; done
     ip netns del "$ns"
   done
-  # Deleting a namespace removes its end of each veth pair and so the pair.
-  ip link show "$bridge" >/dev/null 2>&1 && ip link del "$bridge"
+  # A namespace's links go with its last reference, which may outlive the name:
+  # remove the root side of every pair now.
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^$prefix[0-9]+-v$" || true); do
+    ip link del "$link" 2>/dev/null || true
+  done
+  if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge"; fi
   rm -rf "$dir"
 }
 
@@ -108,7 +113,7 @@ kill_host() {
 # Leftovers of this script: namespaces, links and processes (empty when clean).
 leftovers() {
   ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix[0-9]*$" || true
-  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep -E "^($bridge|$prefix[0-9]+-v)" || true
+  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^($bridge|$prefix[0-9]+-v)$" || true
 }
 
 case "${1:-}" in

@@ -7,6 +7,7 @@
 # - as root, adds --allow-run-as-root;
 # - without a hostfile and with more ranks than cores, adds --oversubscribe and makes
 #   idle ranks yield (busy polling would make small collectives ~1000x slower);
+# - with a hostfile, notices a host whose network went down within seconds;
 # - when OpenBLAS would fall back to a slow generic kernel on this CPU, exports the
 #   OPENBLAS_CORETYPE that fixes it, and one BLAS thread per rank unless set;
 # - leaves odls_base_sigkill_timeout at Open MPI's 0: with T > 0 every job whose rank
@@ -55,6 +56,16 @@ flags=()
 cores="$(nproc)"
 if [ -z "$hostfile" ] && [ "$host_given" -eq 0 ] && [ "$np" -gt "$cores" ]; then
   flags+=(--oversubscribe --mca mpi_yield_when_idle 1)
+fi
+
+# Several hosts: a host whose network goes down is noticed by TCP keepalives on
+# mpirun's connections to its daemons within about 5 s (Open MPI's default: 8 minutes),
+# and the job ends naming it. An OMPI_MCA_oob_tcp_keepalive_* variable overrides this.
+if [ -n "$hostfile" ] || [ "$host_given" -eq 1 ]; then
+  for setting in time=2 intvl=1 probes=3; do
+    var="OMPI_MCA_oob_tcp_keepalive_${setting%=*}"
+    [ -n "${!var:-}" ] || flags+=(--mca "oob_tcp_keepalive_${setting%=*}" "${setting#*=}")
+  done
 fi
 
 # BLAS: one thread per rank unless told otherwise; fix the kernel where OpenBLAS falls back.

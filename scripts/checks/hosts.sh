@@ -53,6 +53,16 @@ hosts_train() {
 }
 check "hosts: data-parallel train across 3 hosts: replicas identical every step, weights as on one host" hosts_train
 
+# `cohort tune --resume` of run $2 on every test host but $1 (4 ranks).
+resume_without() {
+  local flags
+  grep -v "^$1 " "$COHORT_HOSTS_DIR/hostfile" > "$hosts_tmp/without-$1"
+  flags="$("$root/scripts/hosts.sh" mpirun-flags | sed "s|--hostfile [^ ]*|--hostfile $hosts_tmp/without-$1|")"
+  # shellcheck disable=SC2086
+  "$root/scripts/mpirun.sh" $flags -np 4 cohort tune --resume --out "$2" --quiet > "$2.resumed.log" 2>&1 ||
+    { cat "$2.resumed.log"; return 1; }
+}
+
 # A host dies (every process on it killed at once): mpirun ends the job within 10 s
 # naming the host, the journal is intact, and --resume on the two hosts left
 # finishes with every job answered once.
@@ -73,16 +83,29 @@ hosts_death() {
   for i in $(seq 1 20); do grep -q "lost host cohort-h3" "$hosts_tmp/dead.log" && break; sleep 0.1; done
   grep "lost host" "$hosts_tmp/dead.log" || { echo "no line names the host:"; cat "$hosts_tmp/dead.log"; return 1; }
   grep -q '"event":"end"' "$hosts_tmp/dead/events.jsonl" && { echo "run ended before the host died"; return 1; }
-  head -2 "$COHORT_HOSTS_DIR/hostfile" > "$hosts_tmp/two-hosts"
-  local flags
-  flags="$("$root/scripts/hosts.sh" mpirun-flags | sed "s|--hostfile [^ ]*|--hostfile $hosts_tmp/two-hosts|")"
-  # shellcheck disable=SC2086
-  "$root/scripts/mpirun.sh" $flags -np 4 cohort tune --resume --out "$hosts_tmp/dead" --quiet > "$hosts_tmp/resumed.log" 2>&1 ||
-    { cat "$hosts_tmp/resumed.log"; return 1; }
+  resume_without cohort-h3 "$hosts_tmp/dead" || return 1
   "$hosts_cohort" tune --audit --out "$hosts_tmp/dead" &&
     [ "$(grep -c '"event":"start","trial":[0-9]*,"bracket":0,"rung":0,' "$hosts_tmp/dead/events.jsonl")" -ge 81 ]
 }
 check "hosts: a host dies mid-run: mpirun ends within 10 s naming it; --resume on the rest audits clean" hosts_death
+
+# A host's network goes down (its link, not its processes): TCP keepalives on mpirun's
+# connections notice within seconds, and the job ends naming the host.
+hosts_link_down() {
+  on_hosts -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/cut" --quiet > "$hosts_tmp/cut.log" 2>&1 &
+  local pid=$! i
+  for i in $(seq 1 100); do [ -s "$hosts_tmp/cut/events.jsonl" ] && break; sleep 0.1; done
+  sleep 1
+  ip link set cohort-h2-v down
+  local cut=$SECONDS
+  for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then echo "mpirun still running 30 s after the link went down"; kill -9 "$pid"; wait "$pid"; return 1; fi
+  wait "$pid" && { echo "mpirun exited 0 after a link went down"; return 1; }
+  echo "mpirun ended $((SECONDS - cut)) s after the link went down"
+  for i in $(seq 1 20); do grep -q "lost host cohort-h2" "$hosts_tmp/cut.log" && break; sleep 0.1; done
+  grep "lost host" "$hosts_tmp/cut.log" && resume_without cohort-h2 "$hosts_tmp/cut" && "$hosts_cohort" tune --audit --out "$hosts_tmp/cut"
+}
+check "hosts: a host's link goes down: mpirun ends within 30 s naming it; --resume on the rest audits clean" hosts_link_down
 
 # Trials trained by two ranks each, data-parallel, on 3 hosts (7 ranks, mapped by
 # host so that each pair shares one): every result equals the one-rank run's to float
