@@ -8,6 +8,9 @@
 # - without a hostfile and with more ranks than cores, adds --oversubscribe and makes
 #   idle ranks yield (busy polling would make small collectives ~1000x slower);
 # - with a hostfile, notices a host whose network went down within seconds;
+# - passes Open MPI's messages on, but for the banners that only repeat that a rank
+#   exited non-zero, and a lost daemon as one line naming its host (these may reach
+#   stderr a moment after mpirun has exited);
 # - when OpenBLAS would fall back to a slow generic kernel on this CPU, exports the
 #   OPENBLAS_CORETYPE that fixes it, and one BLAS thread per rank unless set;
 # - leaves odls_base_sigkill_timeout at Open MPI's 0: with T > 0 every job whose rank
