@@ -17,6 +17,16 @@ on_hosts() {
   "$root/scripts/mpirun.sh" $flags "$@"
 }
 
+# The same in the background, output to $1; mpirun's own pid (for signals) in $started.
+start_on_hosts() {
+  local log="$1" flags
+  shift
+  flags="$("$root/scripts/hosts.sh" mpirun-flags)" || return 1
+  # shellcheck disable=SC2086
+  "$root/scripts/mpirun.sh" $flags "$@" > "$log" 2>&1 &
+  started=$!
+}
+
 hosts_up() { "$root/scripts/hosts.sh" up "$@" > /dev/null; }
 check "hosts: three test hosts up" hosts_up 3
 
@@ -68,8 +78,8 @@ resume_without() {
 # finishes with every job answered once.
 hosts_death() {
   sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.2/' examples/surrogate.yaml > "$hosts_tmp/slow.yaml"
-  on_hosts -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/dead" --quiet > "$hosts_tmp/dead.log" 2>&1 &
-  local pid=$! i
+  start_on_hosts "$hosts_tmp/dead.log" -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/dead" --quiet
+  local pid=$started i
   for i in $(seq 1 100); do
     [ "$(cat "$hosts_tmp/dead/events.jsonl" 2>/dev/null | grep -c '"event":"result"')" -ge 20 ] && break
     sleep 0.1
@@ -92,8 +102,8 @@ check "hosts: a host dies mid-run: mpirun ends within 10 s naming it; --resume o
 # A host's network goes down (its link, not its processes): TCP keepalives on mpirun's
 # connections notice within seconds, and the job ends naming the host.
 hosts_link_down() {
-  on_hosts -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/cut" --quiet > "$hosts_tmp/cut.log" 2>&1 &
-  local pid=$! i
+  start_on_hosts "$hosts_tmp/cut.log" -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/cut" --quiet
+  local pid=$started i
   for i in $(seq 1 100); do [ -s "$hosts_tmp/cut/events.jsonl" ] && break; sleep 0.1; done
   sleep 1
   ip link set cohort-h2-v down
@@ -147,6 +157,35 @@ sys.exit(0 if len(shared) >= 12 and worst <= 1e-5 and len(workers) == 3 else 1)
 PY
 }
 check "hosts: ranks_per_trial 2 on 3 hosts: legal journal, every result the one-rank result to float rounding" hosts_pairs
+
+# A run of groups stopped by SIGUSR1 and resumed: every group hears the stop, the
+# journal audits clean, and each result is bit for bit the uninterrupted run's.
+hosts_pairs_resume() {
+  sed -e "s/max_resource: 9, max_trials: 12/max_resource: 27, max_trials: 300/" "$hosts_tmp/pairs.yaml" > "$hosts_tmp/pairs-long.yaml"
+  on_hosts -np 7 --map-by node cohort tune --config "$hosts_tmp/pairs-long.yaml" --out "$hosts_tmp/whole-long" --quiet --no-fsync > /dev/null || return 1
+  start_on_hosts "$hosts_tmp/cut-long.log" -np 7 --map-by node cohort tune --config "$hosts_tmp/pairs-long.yaml" --out "$hosts_tmp/cut-long" --quiet
+  local pid=$started i
+  for i in $(seq 1 200); do
+    [ "$(cat "$hosts_tmp/cut-long/events.jsonl" 2>/dev/null | grep -c '"event":"result"')" -ge 6 ] && break
+    sleep 0.05
+  done
+  kill -USR1 "$pid"
+  wait "$pid" || { echo "stopped run exited $?"; cat "$hosts_tmp/cut-long.log"; return 1; }
+  grep -q '"event":"stop"' "$hosts_tmp/cut-long/events.jsonl" || { echo "the run ended before the stop"; return 1; }
+  on_hosts -np 7 --map-by node cohort tune --resume --out "$hosts_tmp/cut-long" --quiet > /dev/null &&
+    "$hosts_cohort" tune --audit --out "$hosts_tmp/cut-long" &&
+    python3 - "$hosts_tmp" <<'PY'
+import json, sys
+def results(run):
+    return {(e["trial"], e["rung"]): e["metric"] for e in map(json.loads, open(f"{sys.argv[1]}/{run}/events.jsonl")) if e["event"] == "result"}
+whole, cut = results("whole-long"), results("cut-long")
+shared = sorted(set(whole) & set(cut))
+same = sum(whole[k] == cut[k] for k in shared)
+print(f"{len(cut)} results stopped and resumed, {len(shared)} shared with the uninterrupted run, {same} bit-identical")
+sys.exit(0 if len(shared) >= 300 and same == len(shared) else 1)
+PY
+}
+check "hosts: ranks_per_trial 2 stopped by SIGUSR1 and resumed: every group stops, results bit-identical" hosts_pairs_resume
 
 hosts_down() {
   "$root/scripts/hosts.sh" down > /dev/null
