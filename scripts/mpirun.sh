@@ -86,20 +86,21 @@ done
 # Open MPI's own messages, boxed between dashed lines: the two that only repeat that a
 # rank exited non-zero (after Cohort said why) are dropped, a lost daemon becomes one
 # line naming its host, every other message passes as it is. (mpirun's -q would drop
-# them all, the lost host's name too.) mpirun stays this process, so signals reach it.
-filter_mpirun_messages() {
-  awk -v dashes="$(printf -- '-%.0s' $(seq 74))" '
-    function flush(   i) {
-      if (box ~ /Primary job +terminated normally|exited with non-zero status, thus causing/) { }
-      else if (box ~ /lost communication with a remote daemon/) {
-        host = box; sub(/.*Remote daemon: [^\n]* on node /, "", host); sub(/\n.*/, "", host)
-        print "mpirun: lost host " host " (its daemon stopped answering: the host died or its network went down); the job was ended"
-      } else { printf "%s", dashes "\n" box dashes "\n" }
-      box = ""; inbox = 0; fflush()
-    }
-    $0 == dashes { if (inbox) flush(); else inbox = 1; next }
-    inbox { box = box $0 "\n"; next }
-    { print; fflush() }
-    END { if (inbox) printf "%s", dashes "\n" box }'
-}
-exec mpirun "${flags[@]}" "${mpi_args[@]}" "$program" "$@" 2> >(filter_mpirun_messages >&2)
+# them all, the lost host's name too.) mpirun stays this process, so signals reach it;
+# the filter runs in a session of its own, so that the caller's process group ends
+# with mpirun even while the filter prints the last lines.
+dashes="$(printf -- '-%.0s' $(seq 74))"
+filter_program='
+  function flush() {
+    if (box ~ /Primary job +terminated normally|exited with non-zero status, thus causing/) { }
+    else if (box ~ /lost communication with a remote daemon/) {
+      host = box; sub(/.*Remote daemon: [^\n]* on node /, "", host); sub(/\n.*/, "", host)
+      print "mpirun: lost host " host " (its daemon stopped answering: the host died or its network went down); the job was ended"
+    } else { printf "%s", dashes "\n" box dashes "\n" }
+    box = ""; inbox = 0; fflush()
+  }
+  $0 == dashes { if (inbox) flush(); else inbox = 1; next }
+  inbox { box = box $0 "\n"; next }
+  { print; fflush() }
+  END { if (inbox) printf "%s", dashes "\n" box }'
+exec mpirun "${flags[@]}" "${mpi_args[@]}" "$program" "$@" 2> >(exec setsid awk -v dashes="$dashes" "$filter_program" >&2)
