@@ -14,16 +14,16 @@ final class TrainingGroupsTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func testGroupsStayWithinAHostAndPoolTheLeftovers() {
+    func testGroupsStayWithinAHostAndPoolTheLeftovers() throws {
         // Rank 0 (the coordinator) on a; workers 1 on a, 2-4 on b, 5-6 on c.
-        let g = TrainingGroups(hosts: ["a", "a", "b", "b", "b", "c", "c"], ranksPerTrial: 2)
+        let g = try TrainingGroups(hosts: ["a", "a", "b", "b", "b", "c", "c"], ranksPerTrial: 2)
         XCTAssertEqual(g.members, [[1, 4], [2, 3], [5, 6]])
         XCTAssertEqual(g.leaders, [1, 2, 5])
         XCTAssertEqual(g.group(of: 4)?.index, 0)
         XCTAssertEqual(g.group(of: 4)?.position, 1)
         XCTAssertNil(g.group(of: 0))
-        XCTAssertEqual(TrainingGroups(hosts: ["a", "a", "a", "b", "b", "b", "b"], ranksPerTrial: 3).members, [[1, 2, 6], [3, 4, 5]])
-        XCTAssertEqual(TrainingGroups(hosts: ["a", "a", "b"], ranksPerTrial: 1).members, [[1], [2]])
+        XCTAssertEqual(try TrainingGroups(hosts: ["a", "a", "a", "b", "b", "b", "b"], ranksPerTrial: 3).members, [[1, 2, 6], [3, 4, 5]])
+        XCTAssertEqual(try TrainingGroups(hosts: ["a", "a", "b"], ranksPerTrial: 1).members, [[1], [2]])
     }
 
     func testAWorkerCountThatIsNoMultipleIsRefusedWithTheCountThatFits() {

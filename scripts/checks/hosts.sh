@@ -73,49 +73,37 @@ resume_without() {
     { cat "$2.resumed.log"; return 1; }
 }
 
-# A host dies (every process on it killed at once): mpirun ends the job within 10 s
-# naming the host, the journal is intact, and --resume on the two hosts left
-# finishes with every job answered once.
-hosts_death() {
-  sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.2/' examples/surrogate.yaml > "$hosts_tmp/slow.yaml"
-  start_on_hosts "$hosts_tmp/dead.log" -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/dead" --quiet
-  local pid=$started i
+# Host $2 fails mid-run ($1: kill = every process on it killed at once, cut = its
+# link set down, noticed by TCP keepalives on mpirun's connections): mpirun ends the
+# job within $3 s with a line naming the host, the journal is intact, and --resume on
+# the hosts left finishes with every job answered once.
+sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.2/' examples/surrogate.yaml > "$hosts_tmp/slow.yaml"
+hosts_failure() {
+  local how="$1" host="$2" limit="$3" out="$hosts_tmp/$1" i
+  start_on_hosts "$out.log" -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$out" --quiet
+  local pid=$started
   for i in $(seq 1 100); do
-    [ "$(cat "$hosts_tmp/dead/events.jsonl" 2>/dev/null | grep -c '"event":"result"')" -ge 20 ] && break
+    [ "$(cat "$out/events.jsonl" 2>/dev/null | grep -c '"event":"result"')" -ge 20 ] && break
     sleep 0.1
   done
-  "$root/scripts/hosts.sh" kill cohort-h3
-  local killed=$SECONDS
-  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then echo "mpirun still running 10 s after the host died"; kill "$pid"; wait "$pid"; return 1; fi
-  wait "$pid" && { echo "mpirun exited 0 after a host died"; return 1; }
-  echo "mpirun ended $((SECONDS - killed)) s after the kill"
-  for i in $(seq 1 20); do grep -q "lost host cohort-h3" "$hosts_tmp/dead.log" && break; sleep 0.1; done
-  grep "lost host" "$hosts_tmp/dead.log" || { echo "no line names the host:"; cat "$hosts_tmp/dead.log"; return 1; }
-  grep -q '"event":"end"' "$hosts_tmp/dead/events.jsonl" && { echo "run ended before the host died"; return 1; }
-  resume_without cohort-h3 "$hosts_tmp/dead" || return 1
-  "$hosts_cohort" tune --audit --out "$hosts_tmp/dead" &&
-    [ "$(grep -c '"event":"start","trial":[0-9]*,"bracket":0,"rung":0,' "$hosts_tmp/dead/events.jsonl")" -ge 81 ]
+  case "$how" in
+    kill) "$root/scripts/hosts.sh" kill "$host" ;;
+    cut) ip link set "$host-v" down ;;
+  esac
+  local failed=$SECONDS
+  for i in $(seq 1 $((limit * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then echo "mpirun still running $limit s after $host failed"; kill -9 "$pid"; wait "$pid"; return 1; fi
+  wait "$pid" && { echo "mpirun exited 0 after $host failed"; return 1; }
+  echo "mpirun ended $((SECONDS - failed)) s after $host failed ($how)"
+  for i in $(seq 1 20); do grep -q "lost host $host" "$out.log" && break; sleep 0.1; done
+  grep "lost host" "$out.log" || { echo "no line names the host:"; cat "$out.log"; return 1; }
+  grep -q '"event":"end"' "$out/events.jsonl" && { echo "run ended before the host failed"; return 1; }
+  resume_without "$host" "$out" || return 1
+  "$hosts_cohort" tune --audit --out "$out" &&
+    [ "$(grep -c '"event":"start","trial":[0-9]*,"bracket":0,"rung":0,' "$out/events.jsonl")" -ge 81 ]
 }
-check "hosts: a host dies mid-run: mpirun ends within 10 s naming it; --resume on the rest audits clean" hosts_death
-
-# A host's network goes down (its link, not its processes): TCP keepalives on mpirun's
-# connections notice within seconds, and the job ends naming the host.
-hosts_link_down() {
-  start_on_hosts "$hosts_tmp/cut.log" -np 6 cohort tune --config "$hosts_tmp/slow.yaml" --out "$hosts_tmp/cut" --quiet
-  local pid=$started i
-  for i in $(seq 1 100); do [ -s "$hosts_tmp/cut/events.jsonl" ] && break; sleep 0.1; done
-  sleep 1
-  ip link set cohort-h2-v down
-  local cut=$SECONDS
-  for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then echo "mpirun still running 30 s after the link went down"; kill -9 "$pid"; wait "$pid"; return 1; fi
-  wait "$pid" && { echo "mpirun exited 0 after a link went down"; return 1; }
-  echo "mpirun ended $((SECONDS - cut)) s after the link went down"
-  for i in $(seq 1 20); do grep -q "lost host cohort-h2" "$hosts_tmp/cut.log" && break; sleep 0.1; done
-  grep "lost host" "$hosts_tmp/cut.log" && resume_without cohort-h2 "$hosts_tmp/cut" && "$hosts_cohort" tune --audit --out "$hosts_tmp/cut"
-}
-check "hosts: a host's link goes down: mpirun ends within 30 s naming it; --resume on the rest audits clean" hosts_link_down
+check "hosts: a host dies mid-run: mpirun ends within 10 s naming it; --resume on the rest audits clean" hosts_failure kill cohort-h3 10
+check "hosts: a host's link goes down: mpirun ends within 30 s naming it; --resume on the rest audits clean" hosts_failure cut cohort-h2 30
 
 # Trials trained by two ranks each, data-parallel, on 3 hosts (7 ranks, mapped by
 # host so that each pair shares one): every result equals the one-rank run's to float

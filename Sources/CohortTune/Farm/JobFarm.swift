@@ -85,14 +85,14 @@ public enum JobFarm {
         if leads { try send(.object([("kind", .string("ready"))]), to: 0, tag: toCoordinator, over: comm) }
         while true {
             var message: JSONValue
-            if leads {
-                message = try receive(from: 0, tag: toWorker, over: comm).0
-                if let group { _ = try group.broadcast(message: [message.description], root: 0) }
-            } else {
-                let text: [String] = try group!.broadcast(message: nil, root: 0)
+            if let group, !leads {
+                let text: [String] = try group.broadcast(message: nil, root: 0)
                 do { message = try JSONValue.parse(text.first ?? "") } catch {
                     throw TuneError.protocolViolation("unreadable assignment from the group's leader: \(error)")
                 }
+            } else {
+                message = try receive(from: 0, tag: toWorker, over: comm).0
+                if let group { _ = try group.broadcast(message: [message.description], root: 0) }
             }
             guard message["kind"]?.stringValue == "run", let jobJSON = message["job"] else { return }
             let job = try job(from: jobJSON, space: space)

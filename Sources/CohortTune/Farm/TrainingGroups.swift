@@ -16,13 +16,15 @@ public struct TrainingGroups: Equatable, Sendable {
     public var leaders: [Int] { members.map { $0[0] } }
 
     /// Groups of `ranksPerTrial` over ranks 1..<hosts.count, where `hosts[r]` is rank
-    /// r's host. The worker count must be a multiple of `ranksPerTrial`
-    /// (``problem(workers:ranksPerTrial:)``).
-    public init(hosts: [String], ranksPerTrial k: Int) {
-        precondition(k >= 1 && hosts.count >= 1 && (hosts.count - 1) % k == 0, "checked by problem(workers:ranksPerTrial:)")
+    /// r's host. Throws ``problem(workers:ranksPerTrial:underMPI:)`` unless the worker
+    /// count is a multiple of `ranksPerTrial`.
+    public init(hosts: [String], ranksPerTrial k: Int) throws {
+        let workers = max(0, hosts.count - 1)
+        if k < 1 { throw TuneRunner.TuneInputError("farm.ranks_per_trial: must be at least 1, got \(k)") }
+        if let problem = Self.problem(workers: workers, ranksPerTrial: k) { throw TuneRunner.TuneInputError(problem) }
         var hostOrder: [String] = []
         var workersOf: [String: [Int]] = [:]
-        for rank in 1..<max(1, hosts.count) {
+        for rank in stride(from: 1, to: hosts.count, by: 1) {
             if workersOf[hosts[rank]] == nil { hostOrder.append(hosts[rank]) }
             workersOf[hosts[rank], default: []].append(rank)
         }

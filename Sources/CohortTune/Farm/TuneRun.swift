@@ -211,7 +211,7 @@ public enum TuneRunner {
         guard comm.rank == 0, let prepared else {
             let config = try TuneConfig.parse(configText, catalog: catalog)
             let placement = try config.farm.devices.assignments(comm: comm)
-            let groups = TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
+            let groups = try TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
             let group = try groups.split(comm)
             try JobFarm.work(comm: comm, space: config.space, factory: try config.makeTrainableFactory(catalog: catalog), run: run,
                              deviceEnvironment: DevicePlacement.environment(placement[comm.rank].devices), group: group)
@@ -219,7 +219,7 @@ public enum TuneRunner {
         }
         let config = prepared.config
         let placement = try config.farm.devices.assignments(comm: comm)
-        let groups = TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
+        let groups = try TrainingGroups(hosts: placement.map(\.host), ranksPerTrial: config.farm.ranksPerTrial)
         _ = try groups.split(comm)
         let workers = groups.leaders
         let journal: JournalWriter
