@@ -29,6 +29,7 @@ public struct Backoff {
             b.maxSleep = v
             b.firstSleep = min(b.firstSleep, v)
         }
+        if let raw = ProcessInfo.processInfo.environment["COHORT_WAIT_SPINS"], let v = Int(raw), v >= 0 { b.spins = v }
         return b
     }()
 

@@ -86,4 +86,43 @@ final class RunDirectoryTests: XCTestCase {
         try writer.flush()
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "1\n")
     }
+
+    func testBackgroundCommitMakesEveryTicketDurableInOrderWithFewerSyncsThanLines() throws {
+        let url = folder.appendingPathComponent("grouped.jsonl")
+        var tickets: [UInt64] = []
+        do {
+            let writer = try JournalWriter(url: url, durability: .grouped)
+            XCTAssertTrue(try writer.isDurable(0), "nothing asked for is durable at once")
+            for i in 0..<200 {
+                try writer.append(line: "{\"n\":\(i)}")
+                tickets.append(writer.commitSoon())
+            }
+            // Written at once (a kill loses nothing), in order, before any fsync is awaited.
+            XCTAssertEqual(try String(contentsOf: url, encoding: .utf8).split(separator: "\n").count, 200)
+            XCTAssertEqual(tickets, tickets.sorted())
+            XCTAssertEqual(tickets.last, UInt64(try Data(contentsOf: url).count))
+            while try !writer.waitDurable(tickets[199], microseconds: 100_000) {}
+            XCTAssertTrue(try tickets.allSatisfy { try writer.isDurable($0) })
+            XCTAssertGreaterThan(writer.backgroundSyncs, 0)
+            XCTAssertLessThanOrEqual(writer.backgroundSyncs, 200)
+            try writer.append(line: "{\"n\":200}")
+            try writer.commit()
+            XCTAssertTrue(try writer.isDurable(tickets[199] + 10))
+        }
+        // The writer is gone and its thread with it; the file is whole.
+        let lines = try JSONLines.parse(Data(contentsOf: url))
+        XCTAssertEqual(lines.values.count, 201)
+        XCTAssertFalse(lines.droppedTornLine)
+    }
+
+    func testWritersWithBackgroundCommitsShutDownCleanly() throws {
+        for i in 0..<20 {
+            let writer = try JournalWriter(url: folder.appendingPathComponent("w\(i).jsonl"), durability: .grouped)
+            try writer.append(line: "{}")
+            _ = writer.commitSoon()
+        }
+        for i in 0..<20 {
+            XCTAssertEqual(try String(contentsOf: folder.appendingPathComponent("w\(i).jsonl"), encoding: .utf8), "{}\n")
+        }
+    }
 }

@@ -9,9 +9,10 @@ public final class JournalWriter {
     public enum Durability: Sendable {
         /// fsync'ed: survives the machine crashing. For decisions acted on next.
         case synced
-        /// written to the file at once and fsync'ed by `commit()`: the caller commits
-        /// before it acts on what it wrote, so one fsync covers every event since the
-        /// last action (group commit). Survives a kill at once, a crash once committed.
+        /// written to the file at once and fsync'ed by `commit()`, or in the background
+        /// after `commitSoon()`: the caller acts on what it wrote only once it is
+        /// durable, so one fsync covers every event written meanwhile (group commit).
+        /// Survives a kill at once, a crash once committed.
         case grouped
         /// written to the file: survives the process being killed, not a crash.
         case written
@@ -31,6 +32,9 @@ public final class JournalWriter {
     private let handle: FileHandle
     private var buffer = Data()
     private var uncommitted = false
+    /// Bytes appended in this session: the position a commit ticket names.
+    private var appended: UInt64 = 0
+    private var syncer: BackgroundSync?
     private static let chunk = 1 << 20
 
     /// Opens `url` for appending, creating it if needed; `truncatingTo` first cuts a
@@ -55,6 +59,7 @@ public final class JournalWriter {
 
     deinit {
         try? flush()
+        syncer?.shutDown()
         try? handle.close()
     }
 
@@ -77,6 +82,7 @@ public final class JournalWriter {
         }
         do {
             try handle.write(contentsOf: bytes)
+            appended &+= UInt64(bytes.count)
             if durability == .synced { try handle.synchronize() }
             if durability == .grouped { uncommitted = true }
         } catch {
@@ -88,10 +94,113 @@ public final class JournalWriter {
     /// the other durabilities: nothing to do).
     public func commit() throws {
         guard uncommitted else { return }
+        if let syncer {
+            let ticket = commitSoon()
+            while try !syncer.wait(until: ticket, microseconds: 1_000_000) {}
+            return
+        }
         do { try handle.synchronize() } catch {
             throw WriteError(path: url.path, reason: error.localizedDescription)
         }
         uncommitted = false
+    }
+
+    /// Asks for every line written so far to become durable without waiting for it:
+    /// a background thread fsyncs while the caller goes on writing, and each fsync
+    /// covers everything written before it began. Returns the ticket to pass to
+    /// `isDurable` or `waitDurable`. Other durabilities return a ticket durable at once.
+    public func commitSoon() -> UInt64 {
+        guard durability == .grouped else { return 0 }
+        let syncer = self.syncer ?? BackgroundSync(descriptor: handle.fileDescriptor, path: url.path)
+        self.syncer = syncer
+        uncommitted = false
+        syncer.request(appended)
+        return appended
+    }
+
+    /// fsyncs the background thread has made: with the number of lines, how many each covered.
+    public var backgroundSyncs: Int { syncer?.syncs ?? 0 }
+
+    /// Whether the lines named by `ticket` are on disk; throws if an fsync failed.
+    public func isDurable(_ ticket: UInt64) throws -> Bool {
+        guard let syncer else { return true }
+        return try syncer.wait(until: ticket, microseconds: 0)
+    }
+
+    /// Waits up to `microseconds` for the lines named by `ticket` to be on disk;
+    /// true once they are. Throws if an fsync failed.
+    public func waitDurable(_ ticket: UInt64, microseconds: UInt32) throws -> Bool {
+        guard let syncer else { return true }
+        return try syncer.wait(until: ticket, microseconds: microseconds)
+    }
+
+    /// The thread behind `commitSoon`: fsyncs as long as more has been asked for than is
+    /// durable. A request never waits for more lines to arrive, so at low load a commit
+    /// takes one fsync, as a synchronous one does.
+    private final class BackgroundSync: @unchecked Sendable {
+        private let descriptor: Int32
+        private let path: String
+        private let condition = NSCondition()
+        private var requested: UInt64 = 0
+        private var durable: UInt64 = 0
+        private var failure: String?
+        private var closing = false
+        private var finished = false
+        private var count = 0
+        var syncs: Int { condition.lock(); defer { condition.unlock() }; return count }
+
+        init(descriptor: Int32, path: String) {
+            self.descriptor = descriptor
+            self.path = path
+            let thread = Thread { [self] in loop() }
+            thread.name = "journal fsync"
+            thread.start()
+        }
+
+        func request(_ position: UInt64) {
+            condition.lock()
+            if position > requested { requested = position; condition.broadcast() }
+            condition.unlock()
+        }
+
+        func wait(until position: UInt64, microseconds: UInt32) throws -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            let deadline = Date(timeIntervalSinceNow: Double(microseconds) / 1e6)
+            while durable < position && failure == nil && microseconds > 0 {
+                if !condition.wait(until: deadline) { break }
+            }
+            if let failure { throw WriteError(path: path, reason: "fsync failed: \(failure)") }
+            return durable >= position
+        }
+
+        func shutDown() {
+            condition.lock()
+            closing = true
+            condition.broadcast()
+            while !finished { condition.wait() }
+            condition.unlock()
+        }
+
+        private func loop() {
+            condition.lock()
+            while true {
+                while requested <= durable && !closing { condition.wait() }
+                if requested <= durable || failure != nil { break }
+                // Everything written before this fsync starts is covered by it.
+                let target = requested
+                condition.unlock()
+                let status = fsync(descriptor)
+                let reason = status == 0 ? nil : String(cString: strerror(errno))
+                condition.lock()
+                count += 1
+                if let reason { failure = reason } else { durable = Swift.max(durable, target) }
+                condition.broadcast()
+            }
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
     }
 
     /// Writes what a buffered journal holds.

@@ -24,8 +24,10 @@ import CohortCluster
 /// 4. The coordinator never waits on one worker: it probes for a message from *any*
 ///    source, sleeping between polls. On a result it journals `result`/`failed`,
 ///    tells the scheduler, and puts the worker back in the idle queue; it takes every
-///    message already waiting, then goes to step 2. One fsync before each message it
-///    sends makes everything journaled so far durable (group commit).
+///    message already waiting, then goes to step 2. A message to a worker leaves only
+///    once the journal lines written before it are durable: a background fsync covers
+///    every line written since the last one began, while the coordinator goes on
+///    taking results and deciding (group commit).
 /// 5. Between polls it checks deadlines: a job running longer than the farm's
 ///    `job_timeout` marks its worker lost (journal `lost`), and the job goes back to
 ///    the front of the queue for the next free worker. A lost worker that answers
@@ -218,12 +220,34 @@ public final class FarmCoordinatorLoop {
     private var retried = Set<TrialRung>()
     struct TrialRung: Hashable { var trial: Int; var rung: Int }
 
+    /// Messages decided and not yet sent, in order: each waits for the journal lines
+    /// written before it to be durable (the journal's ticket), so no worker acts on a
+    /// decision a crash could lose, while the coordinator goes on taking results.
+    private var outbox: [(ticket: UInt64, worker: Int, message: JSONValue)] = []
+
     private func send(_ kind: String, job: Job? = nil, to worker: Int) throws {
-        // Everything journaled so far is durable before a worker acts on it.
-        try journal.commit()
         var m: [(key: String, value: JSONValue)] = [("kind", .string(kind))]
         if let job { m.append(("job", JobFarm.jobJSON(job))) }
-        try JobFarm.send(.object(m), to: worker, tag: JobFarm.toWorker, over: comm)
+        outbox.append((journal.commitSoon(), worker, .object(m)))
+    }
+
+    /// Sends the messages whose journal lines are durable, waiting up to `microseconds`
+    /// for the first. True if it sent any.
+    @discardableResult
+    private func deliver(waiting microseconds: UInt32 = 0) throws -> Bool {
+        var sent = 0
+        while sent < outbox.count, try journal.waitDurable(outbox[sent].ticket, microseconds: sent == 0 ? microseconds : 0) {
+            try JobFarm.send(outbox[sent].message, to: outbox[sent].worker, tag: JobFarm.toWorker, over: comm)
+            sent += 1
+        }
+        outbox.removeFirst(sent)
+        return sent > 0
+    }
+
+    /// Commits the journal and sends everything still waiting (the stop and the end).
+    private func deliverAll() throws {
+        try journal.commit()
+        try deliver()
     }
 
     private func tell(_ worker: Int) throws {
@@ -289,7 +313,7 @@ public final class FarmCoordinatorLoop {
                 for w in active.sorted() where !stopped.contains(w) && coordinator.running[w] == nil { try tell(w) }
                 let event = JournalEvent.stop(time: now, reason: stopping.signal, inFlight: coordinator.running.count)
                 try journal.append(event)
-                try journal.commit()
+                try deliverAll()
                 return event
             }
             if active.isEmpty && !coordinator.isIdle {
@@ -307,11 +331,15 @@ public final class FarmCoordinatorLoop {
             var sleep = backoff.firstSleep
             var info: MessageInfo? = nil
             while info == nil {
+                // A message sent makes an answer likely soon: poll tightly again.
+                if try deliver() { attempt = 0; sleep = backoff.firstSleep }
                 info = try comm.iprobe(from: nil, tag: JobFarm.toCoordinator)
                 if try info != nil || checkClock() { break }
                 attempt += 1
                 if attempt > backoff.spins {
-                    usleep(sleep)
+                    if outbox.isEmpty { usleep(sleep) } else if try deliver(waiting: sleep) {
+                        attempt = 0; sleep = backoff.firstSleep; continue
+                    }
                     sleep = Swift.min(backoff.maxSleep, sleep &* 2)
                 }
             }
@@ -325,7 +353,7 @@ public final class FarmCoordinatorLoop {
         }
         let end = coordinator.endEvent(now: now, reason: coordinator.endReason(otherwise: endReason))
         try journal.append(end)
-        try journal.commit()
+        try deliverAll()
         return end
     }
 
