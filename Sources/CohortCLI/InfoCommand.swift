@@ -37,12 +37,14 @@ struct InfoCommand: ParsableCommand {
         }
         print("MPI: \(Cluster.isUnderMPI ? reports[0].mpiLibrary : "not launched by mpirun (one in-process rank)")")
         print("BLAS: \(reports[0].blasConfiguration)")
-        print(Table(header: ["rank", "host", "pid", "BLAS kernel", "BLAS threads", "CPU vectors", "OPENBLAS_CORETYPE", "GPUs"],
-                    rows: reports.map { [ "\($0.rank)/\($0.size)", $0.host, "\($0.pid)", $0.blasKernel, "\($0.blasThreads)",
+        print(Table(header: ["rank", "host", "pid", "BLAS kernel", "bits", "BLAS threads", "CPU vectors", "OPENBLAS_CORETYPE", "GPUs"],
+                    rows: reports.map { [ "\($0.rank)/\($0.size)", $0.host, "\($0.pid)", $0.blasKernel, "\($0.blasVectorBits)", "\($0.blasThreads)",
                                           $0.cpuVectors, $0.coreTypeVariable ?? "-", $0.devices ] }).rendered)
         for report in reports {
             if let warning = report.warning { print("warning: rank \(report.rank): \(warning)") }
         }
+        // Measured on rank 0 once the others are done, so they do not share its cores.
+        print("\(reports[0].host): \(MachinePeak.measure().summary)")
     }
 }
 
@@ -55,6 +57,8 @@ struct RankReport: Codable {
     var mpiLibrary: String
     var blasConfiguration: String
     var blasKernel: String
+    /// The vector width the kernel computes with.
+    var blasVectorBits: Int
     var blasThreads: Int
     var cpuVectors: String
     var coreTypeVariable: String?
@@ -68,7 +72,7 @@ struct RankReport: Codable {
             rank: rank, size: size, host: Cluster.processorName, pid: getpid(),
             mpiLibrary: Cluster.mpiLibraryVersion.split(separator: ",").first.map(String.init) ?? "unknown",
             blasConfiguration: BLASRuntime.configuration, blasKernel: BLASRuntime.coreName,
-            blasThreads: BLASRuntime.threads,
+            blasVectorBits: MachinePeak.vectorBits(kernel: BLASRuntime.coreName), blasThreads: BLASRuntime.threads,
             cpuVectors: cpu.avx512f ? "AVX-512" : cpu.avx2 ? "AVX2" : "SSE",
             coreTypeVariable: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"],
             warning: BLASRuntime.fallbackWarning)

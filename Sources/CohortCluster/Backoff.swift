@@ -22,7 +22,8 @@ public struct Backoff {
     }
 
     /// The policy every communicator uses unless told otherwise. `COHORT_MAX_WAIT_SLEEP_US`
-    /// overrides the longest sleep (e.g. lower it for latency-bound point-to-point work).
+    /// overrides the longest sleep (e.g. lower it for latency-bound point-to-point work),
+    /// `COHORT_WAIT_SPINS` the tight polls before the first sleep.
     public static let standard: Backoff = {
         var b = Backoff()
         if let raw = ProcessInfo.processInfo.environment["COHORT_MAX_WAIT_SLEEP_US"], let v = UInt32(raw), v > 0 {

@@ -52,6 +52,8 @@ public struct CPUFeatures: Equatable, Sendable {
     public var avx2: Bool
     public var avx512f: Bool
     public var fma: Bool
+    /// AVX-512 F, CD, BW, DQ and VL: what OpenBLAS's SkylakeX kernels need.
+    public var avx512SkylakeX: Bool
     /// Nominal clock in GHz (from the model name or "cpu MHz"), when known.
     public var gigahertz: Double?
     public var modelName: String
@@ -79,19 +81,12 @@ public struct CPUFeatures: Equatable, Sendable {
         avx2 = flags.contains("avx2")
         avx512f = flags.contains("avx512f")
         fma = flags.contains("fma")
+        avx512SkylakeX = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy { flags.contains(Substring($0)) }
         modelName = model
         if let at = model.range(of: "@"), let ghz = Double(model[at.upperBound...].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "GHz", with: "")) {
             gigahertz = ghz
         } else {
             gigahertz = mhz.map { $0 / 1000 }
         }
-    }
-
-    /// Peak single-precision FLOP per cycle per core: two FMA units, each doing a
-    /// multiply and an add on every lane (16 lanes with AVX-512, 8 with AVX2).
-    public var float32FlopsPerCycle: Double {
-        if avx512f { return 2 * 2 * 16 }
-        if avx2 && fma { return 2 * 2 * 8 }
-        return 2 * 4
     }
 }

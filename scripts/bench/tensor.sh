@@ -5,7 +5,9 @@
 # repeats (other load on a shared machine only slows runs down) and from the medians.
 #
 # Usage: scripts/bench/tensor.sh [--threads 1,2] [--repeats 30]
-# Needs a release build (swift build -c release) and Debian's python3-torch.
+# Builds a virtual environment with the current PyTorch from PyPI on first use
+# (~/.cache/cohort-bench/torch, or $COHORT_TORCH_VENV; not part of the tests) and the
+# release build if missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,16 +21,21 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-# Debian's interpreter has python3-torch; a pyenv python3 earlier on PATH does not.
-PY=/usr/bin/python3
-if ! "$PY" -c 'import torch' 2>/dev/null; then
-  echo "PyTorch is missing: apt-get install python3-torch (for $PY)" >&2
-  exit 1
+venv="${COHORT_TORCH_VENV:-$HOME/.cache/cohort-bench/torch}"
+if ! "$venv/bin/python" -c 'import torch, numpy' 2>/dev/null; then
+  echo "building $venv (PyTorch from PyPI)" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q torch numpy
 fi
+PY="$venv/bin/python"
 COHORT=.build/release/cohort
-[[ -x "$COHORT" ]] || { echo "build first: swift build -c release" >&2; exit 1; }
+[[ -x "$COHORT" ]] || swift build -c release --product cohort
 
-export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
+# A value already set is kept; otherwise only OpenBLAS's slow fallback is corrected.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
+  fix="$("$COHORT" info --recommended-coretype)"
+  [[ -n "$fix" ]] && export OPENBLAS_CORETYPE="$fix"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # One process per thread count: OpenBLAS (under both) sizes its pool when it loads, so
@@ -47,7 +54,7 @@ def merged(prefix):
     return first
 cohort, torch = merged("cohort"), merged("torch")
 peak = cohort["peakGFLOPSPerCore"]
-print(f"BLAS kernel {cohort['blasCore']}; estimated peak {peak:.1f} GFLOP/s per core; PyTorch {torch['torch']}")
+print(f"BLAS kernel {cohort['blasCore']}; measured peak {peak:.1f} GFLOP/s per core; PyTorch {torch['torch']}")
 print("ratio = PyTorch time / Cohort time; > 1 means Cohort is faster")
 print(f"{'workload':52}{'thr':>4}{'Cohort best':>12}{'Torch best':>11}{'ratio':>7}{'Cohort med':>11}{'Torch med':>10}{'ratio':>7}{'GF/s':>8}{'%peak':>7}")
 index = {(r["name"], r["threads"]): r for r in torch["results"]}

@@ -36,7 +36,8 @@ public enum TensorBenchmark {
     // MARK: sgemm
 
     /// C = A·B for n×n matrices through the same GEMM gateway the ops use.
-    public static func sgemm(n: Int, threads: Int, peakPerCore: Double) -> Result {
+    /// `peak`: GFLOP/s of the machine on `threads` threads (``MachinePeak``).
+    public static func sgemm(n: Int, threads: Int, peak: Double) -> Result {
         var rng = RandomStream(seed: 1)
         let a = TensorStorage(capacity: n * n), b = TensorStorage(capacity: n * n), c = TensorStorage(capacity: n * n)
         for i in 0..<(n * n) { a.base[i] = rng.uniform() - 0.5; b.base[i] = rng.uniform() - 0.5 }
@@ -47,7 +48,7 @@ public enum TensorBenchmark {
         }
         let gf = flop / ms.best / 1e6
         return Result(kind: "sgemm", name: "sgemm n=\(n)", threads: threads, milliseconds: ms.median, bestMilliseconds: ms.best, gflops: gf,
-                      percentOfPeak: peakPerCore > 0 ? 100 * gf / (peakPerCore * Double(threads)) : nil)
+                      percentOfPeak: peak > 0 ? 100 * gf / peak : nil)
     }
 
     // MARK: Training steps
