@@ -82,7 +82,8 @@ func col2imAdd(_ g: ConvGeometry, _ cols: UnsafePointer<Float>, ld: Int, count: 
 
 extension Tape {
     /// Cross-correlation of `x` [N, C, H, W] with `weight` [O, C, kh, kw], plus `bias` [O].
-    /// Images are processed in chunks: im2col into [C·kh·kw, S·P] columns and one GEMM
+    /// Stride 1 runs the direct vector kernels (``DirectConvolution``) where the CPU has
+    /// them; otherwise images are processed in chunks: im2col into [C·kh·kw, S·P] columns and one GEMM
     /// per chunk, so small images still make GEMMs big enough to run at BLAS speed.
     /// Backward reuses the forward pass's columns for dW = dY·colsᵀ and computes
     /// dX = col2im(Wᵀ·dY) chunk by chunk.
@@ -95,9 +96,12 @@ extension Tape {
         precondition(g.oh > 0 && g.ow > 0, "conv2d: kernel \(g.kh)x\(g.kw) does not fit input \(g.h)x\(g.w) with padding \(padding)")
         let o = weight.shape[0], k = g.patch, p = g.positions
         if let bias { precondition(bias.count == o, "conv2d bias has \(bias.count) values, need \(o)") }
+        let recorded = isRecording && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false))
+        if DirectConvolution.applies(to: g, outputs: o) {
+            return directConv2d(x, weight: weight, bias: bias, geometry: g, recorded: recorded)
+        }
         // About 4 MB of columns per chunk: big enough GEMMs, small enough to stay mostly in cache.
         let chunk = Swift.max(1, Swift.min(g.n, (1 << 20) / Swift.max(k * p, 1)))
-        let recorded = isRecording && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false))
         let y = output([g.n, o, g.oh, g.ow], requiresGrad: recorded)
         // When the weight gradient will be needed the columns of every chunk are kept
         // (chunk by chunk, each block [K, S·P]) so backward need not unfold again.
