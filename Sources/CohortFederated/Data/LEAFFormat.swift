@@ -29,33 +29,25 @@ public enum LEAFFormat {
 
     // MARK: Reading files
 
-    /// The users of one file, in the order its `users` list gives them.
+    /// The users of one file, in the order its `users` list gives them, read by
+    /// ``LEAFStreamReader`` straight into flat buffers.
     public static func readFile(_ path: String) throws -> [UserSamples] {
-        let data = try readData(path)
-        let root: Any
-        do {
-            root = try JSONSerialization.jsonObject(with: data, options: [])
-        } catch {
-            throw FederatedError.badData(path: path, message: "is not valid JSON (\(jsonErrorSummary(error)))")
-        }
-        guard let object = root as? [String: Any] else {
+        try checkIsFile(path)
+        let doc = try LEAFStreamReader.read(path: path)
+        guard doc.isObject else {
             throw FederatedError.badData(path: path, message: "is not a LEAF file: the top level must be an object with users, num_samples and user_data")
         }
-        guard let usersValue = object["users"] else {
+        guard doc.users != nil || doc.usersInvalid else {
             throw FederatedError.badData(path: path, message: "is not a LEAF file: it has no \"users\" list")
         }
-        guard let users = usersValue as? [String] else {
+        guard let users = doc.users else {
             throw FederatedError.badData(path: path, message: "\"users\" must be a list of user names")
         }
-        guard let userData = object["user_data"] as? [String: Any] else {
+        guard let userData = doc.userData else {
             throw FederatedError.badData(path: path, message: "is not a LEAF file: it has no \"user_data\" object")
         }
-        var declaredCounts: [Int]?
-        if let counts = object["num_samples"] {
-            guard let list = counts as? [Any], let ints = wholeNumbers(list), ints.count == users.count else {
-                throw FederatedError.badData(path: path, message: "\"num_samples\" must list one whole number per user (\(users.count) users)")
-            }
-            declaredCounts = ints
+        if doc.numSamplesInvalid || (doc.numSamples.map { $0.count != users.count } ?? false) {
+            throw FederatedError.badData(path: path, message: "\"num_samples\" must list one whole number per user (\(users.count) users)")
         }
         var seen = Set<String>()
         return try users.enumerated().map { position, user in
@@ -65,11 +57,15 @@ public enum LEAFFormat {
             guard let entry = userData[user] else {
                 throw FederatedError.badData(path: path, message: "user \(user) is listed in \"users\" but has no entry in \"user_data\"")
             }
-            let samples = try readUser(entry, user: user, path: path)
-            if let declared = declaredCounts?[position], declared != samples.count {
-                throw FederatedError.badData(path: path, message: "user \(user): num_samples says \(declared), user_data holds \(samples.count) samples")
+            switch entry {
+            case let .invalid(message):
+                throw FederatedError.badData(path: path, message: message)
+            case let .samples(samples):
+                if let declared = doc.numSamples?[position], declared != samples.count {
+                    throw FederatedError.badData(path: path, message: "user \(user): num_samples says \(declared), user_data holds \(samples.count) samples")
+                }
+                return samples
             }
-            return samples
         }
     }
 
@@ -139,92 +135,7 @@ public enum LEAFFormat {
 
     // MARK: Implementation
 
-    private static func readUser(_ entry: Any, user: String, path: String) throws -> UserSamples {
-        guard let fields = entry as? [String: Any] else {
-            throw FederatedError.badData(path: path, message: "user \(user): user_data entry must be an object with \"x\" and \"y\"")
-        }
-        guard let xs = fields["x"] as? [Any], let ys = fields["y"] as? [Any] else {
-            throw FederatedError.badData(path: path, message: "user \(user): user_data entry must have lists \"x\" and \"y\"")
-        }
-        guard xs.count == ys.count else {
-            throw FederatedError.badData(path: path, message: "user \(user): \(xs.count) samples in x but \(ys.count) labels in y")
-        }
-        var labels: [Int32] = []
-        labels.reserveCapacity(ys.count)
-        for (i, y) in ys.enumerated() {
-            if y is String {
-                throw FederatedError.badData(path: path, message: "user \(user) sample \(i): label is text; text data (Shakespeare, Sent140) needs a vocabulary and is not read as numbers")
-            }
-            guard let value = wholeNumber(y), value >= 0, value <= Int(Int32.max) else {
-                throw FederatedError.badData(path: path, message: "user \(user) sample \(i): label must be a whole number of at least 0")
-            }
-            labels.append(Int32(value))
-        }
-        var shape: [Int] = []
-        var features: [Float] = []
-        for (i, x) in xs.enumerated() {
-            var sampleShape: [Int] = []
-            let before = features.count
-            guard appendNumbers(x, to: &features, shape: &sampleShape, depth: 0) else {
-                let what = containsText(x) ? "is text; text data (Shakespeare, Sent140) needs a vocabulary and is not read as numbers"
-                                           : "must be a number or a regularly nested list of numbers"
-                throw FederatedError.badData(path: path, message: "user \(user) sample \(i): x \(what)")
-            }
-            if sampleShape.isEmpty { sampleShape = [1] }
-            if i == 0 {
-                shape = sampleShape
-            } else if sampleShape != shape {
-                throw FederatedError.badData(path: path, message: "user \(user) sample \(i): x has shape \(sampleShape), sample 0 has \(shape)")
-            }
-            guard features.count - before > 0 else {
-                throw FederatedError.badData(path: path, message: "user \(user) sample \(i): x is empty")
-            }
-        }
-        return UserSamples(id: user, sampleShape: shape, features: features, labels: labels)
-    }
-
-    /// Appends the numbers of a (nested) list, recording the shape on the way down;
-    /// false for anything that is not a number or a rectangular list of numbers.
-    private static func appendNumbers(_ value: Any, to out: inout [Float], shape: inout [Int], depth: Int) -> Bool {
-        if let list = value as? [Any] {
-            if shape.count == depth { shape.append(list.count) } else if shape[depth] != list.count { return false }
-            for element in list where !appendNumbers(element, to: &out, shape: &shape, depth: depth + 1) { return false }
-            return true
-        }
-        guard let number = number(value), number.isFinite else { return false }
-        if shape.count > depth { return false }
-        out.append(Float(number))
-        return true
-    }
-
-    private static func containsText(_ value: Any) -> Bool {
-        if value is String { return true }
-        if let list = value as? [Any] { return list.contains(where: containsText) }
-        return false
-    }
-
-    /// A JSON number; `true`/`false` also arrive as `NSNumber` (of C type `char`) and
-    /// are refused.
-    private static func number(_ value: Any) -> Double? {
-        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
-        return n.doubleValue
-    }
-
-    private static func wholeNumber(_ value: Any) -> Int? {
-        guard let d = number(value), d.isFinite, d == d.rounded(), abs(d) < 9e15 else { return nil }
-        return Int(d)
-    }
-
-    private static func wholeNumbers(_ list: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for element in list {
-            guard let n = wholeNumber(element), n >= 0 else { return nil }
-            out.append(n)
-        }
-        return out
-    }
-
-    private static func readData(_ path: String) throws -> Data {
+    private static func checkIsFile(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw FederatedError.badData(path: path, message: "no such file or directory")
@@ -232,10 +143,6 @@ public enum LEAFFormat {
         guard !isDirectory.boolValue else {
             throw FederatedError.badData(path: path, message: "is a directory, expected a LEAF JSON file")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FederatedError.badData(path: path, message: "cannot be read (no permission?)")
-        }
-        return data
     }
 
     private static func jsonFiles(at path: String) throws -> [String] {
@@ -260,13 +167,6 @@ public enum LEAFFormat {
         try FederatedError.wrappingDataErrors {
             try Dataset(name: name, sampleShape: shape, features: features, labels: labels, classCount: classes)
         }
-    }
-
-    /// Foundation's JSON errors carry the useful part in their user info.
-    private static func jsonErrorSummary(_ error: Error) -> String {
-        let ns = error as NSError
-        if let detail = ns.userInfo["NSDebugDescription"] as? String { return detail }
-        return ns.localizedDescription
     }
 }
 
