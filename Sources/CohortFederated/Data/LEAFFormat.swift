@@ -1,4 +1,5 @@
 import CohortData
+import CohortFiles
 import Foundation
 
 /// Reads federated data in LEAF's JSON format (Caldas et al., "LEAF: A Benchmark for
@@ -201,7 +202,9 @@ extension LEAFFormat {
             let folder = directory + "/" + part
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/data.json"), options: .atomic)
+                // Not Data.write: Foundation's restarts from the first byte after a write
+                // cut short at 2 GiB (Linux's limit per call) and corrupts larger files.
+                try AtomicFile.write(Data(text.utf8), to: URL(fileURLWithPath: folder + "/data.json"))
             } catch {
                 throw FederatedError.badData(path: folder + "/data.json", message: "cannot be written (\(error.localizedDescription))")
             }
