@@ -264,7 +264,8 @@ struct LEAFStreamReader {
         let parsed: Int
         if long.isEmpty {
             (value, parsed) = withUnsafeMutableBytes(of: &text) { raw in
-                let chars = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+                guard let base = raw.baseAddress else { return (0, -1) }
+                let chars = base.assumingMemoryBound(to: CChar.self)
                 chars[length] = 0
                 let v = strtod(chars, &end)
                 return (v, end.map { $0 - chars } ?? 0)
@@ -272,8 +273,9 @@ struct LEAFStreamReader {
         } else {
             var chars = long.map { CChar(bitPattern: $0) } + [0]
             (value, parsed) = chars.withUnsafeMutableBufferPointer { b in
-                let v = strtod(b.baseAddress!, &end)
-                return (v, end.map { $0 - b.baseAddress! } ?? 0)
+                guard let base = b.baseAddress else { return (0, -1) }
+                let v = strtod(base, &end)
+                return (v, end.map { $0 - base } ?? 0)
             }
         }
         guard parsed == length else { throw fail("invalid number") }

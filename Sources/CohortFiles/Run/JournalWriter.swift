@@ -93,12 +93,13 @@ public final class JournalWriter {
     /// Makes every line written so far durable (`.grouped`: one fsync for all of them;
     /// the other durabilities: nothing to do).
     public func commit() throws {
-        guard uncommitted else { return }
         if let syncer {
+            // Also what earlier `commitSoon` calls asked for and is not yet on disk.
             let ticket = commitSoon()
             while try !syncer.wait(until: ticket, microseconds: 1_000_000) {}
             return
         }
+        guard uncommitted else { return }
         do { try handle.synchronize() } catch {
             throw WriteError(path: url.path, reason: error.localizedDescription)
         }
