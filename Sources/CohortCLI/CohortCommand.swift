@@ -46,9 +46,11 @@ struct CohortCommand: ParsableCommand {
                 }
                 reportParseError(error)
             }
-            let code = exitCode(for: error).rawValue
+            // The other ranks leave with status 0: rank 0's status is the job's, and a
+            // rank exiting non-zero first makes mpirun end the job before it has
+            // forwarded rank 0's message (which then is lost, now and then).
             Cluster.finalize()
-            Foundation.exit(uniform != nil ? 2 : code)
+            Foundation.exit(0)
         }
         let prefix = Cluster.launchSize > 1 ? "rank \(Cluster.launchRank): " : ""
         FileHandle.standardError.write(Data("Error: \(prefix)\(error)\n".utf8))
