@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CohortTune", targets: ["CohortTune"]),
         .library(name: "CohortFederated", targets: ["CohortFederated"]),
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
+        .library(name: "CohortPipelines", targets: ["CohortPipelines"]),
         .library(name: "CohortReport", targets: ["CohortReport"]),
     ],
     dependencies: [
@@ -59,6 +60,7 @@ let package = Package(
         .target(name: "CohortNAS", dependencies: [
             "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
+        .target(name: "CohortPipelines", dependencies: ["CohortFiles", "CohortTensor", "CohortData", "CohortTune"]),
         .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
@@ -67,12 +69,13 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         .testTarget(name: "CohortFilesTests", dependencies: ["CohortFiles"]),
+        .testTarget(name: "CohortPipelinesTests", dependencies: ["CohortPipelines", "CohortTune", "CohortFiles", "CohortTensor", "CohortData"]),
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTensor"]),

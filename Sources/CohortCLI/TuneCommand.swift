@@ -2,6 +2,7 @@ import CohortFiles
 import ArgumentParser
 import CohortCluster
 import CohortTune
+import CohortPipelines
 import Foundation
 
 /// `cohort tune`: ASHA and its family over the job farm.
@@ -43,7 +44,7 @@ struct TuneCommand: ParsableCommand {
             guard let out = directory.out else { throw ValidationError("--audit needs --out DIR") }
             let violations: [JournalAudit.Violation]
             do {
-                violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)))
+                violations = try JournalAudit.check(run: RunDirectory(URL(fileURLWithPath: out)), catalog: .withPipelines)
             } catch {
                 throw TuneRunner.TuneInputError("\(error)")
             }
@@ -63,7 +64,7 @@ struct TuneCommand: ParsableCommand {
         var options = TuneOptions(configPath: directory.config, out: directory.out, resume: directory.resume, workers: workers,
                                   progress: !directory.quiet, syncJournal: !directory.noFsync, simulation: simulation)
         options.whenWorkersUnfinished = { Self.report($0) }
-        guard let outcome = try TuneRunner.run(options) else { return }
+        guard let outcome = try TuneRunner.run(options, catalog: .withPipelines) else { return }
         Self.report(outcome)
     }
 

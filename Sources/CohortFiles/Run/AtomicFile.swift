@@ -7,7 +7,9 @@ import Glibc
 /// Whole-file writes that a kill or a crash can never leave half done: the bytes go
 /// to a temporary file beside the target, are fsync'ed, renamed over the target, and
 /// the directory is fsync'ed so the rename itself is on disk. A reader sees the old
-/// file or the new one, never a mix.
+/// file or the new one, never a mix. With `durable: false` the fsyncs are left out:
+/// the swap is still atomic, but after a power loss the file may be empty (for
+/// caches that check what they read and recompute what they lose).
 public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public let path: String
@@ -15,7 +17,7 @@ public enum AtomicFile {
         public var description: String { "cannot write \(path): \(reason)" }
     }
 
-    public static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL, durable: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -33,14 +35,14 @@ public enum AtomicFile {
                 offset += n
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil, durable, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
         if failure == nil, rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary.path)
             throw WriteError(path: url.path, reason: failure)
         }
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
     }
 
     public static func write(_ text: String, to url: URL) throws { try write(Data(text.utf8), to: url) }

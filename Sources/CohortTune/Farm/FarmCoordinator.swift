@@ -35,6 +35,9 @@ public struct FarmCoordinator: Sendable {
     /// Whether a result has reached the target; from then on only jobs already
     /// started (or queued again after a loss) run, and the farm ends when they answer.
     public private(set) var targetReached = false
+    /// When set, a free worker gets, among the jobs ready, the one whose cached prefix
+    /// it holds.
+    public var affinity: PrefixAffinity?
 
     public init(scheduler: any TrialScheduler, mode: MetricMode, target: StopTarget? = nil) {
         self.scheduler = scheduler
@@ -54,7 +57,13 @@ public struct FarmCoordinator: Sendable {
             return (.run(job), markRunning(job, worker: worker, now: now))
         }
         if targetReached { return (running.isEmpty ? .stop : .wait, nil) }
-        switch scheduler.nextDecision(now: now) {
+        let decision: SchedulerDecision
+        if let affinity {
+            decision = scheduler.nextDecision(now: now, preferring: { affinity.score($0, worker: worker) })
+        } else {
+            decision = scheduler.nextDecision(now: now)
+        }
+        switch decision {
         case let .run(job): return (.run(job), markRunning(job, worker: worker, now: now))
         case .wait: return (.wait, nil)
         case .finished: return (running.isEmpty ? .stop : .wait, nil)
@@ -63,6 +72,7 @@ public struct FarmCoordinator: Sendable {
 
     private mutating func markRunning(_ job: Job, worker: Int, now: Double) -> JournalEvent {
         running[worker] = (job, now)
+        affinity?.note(job, worker: worker)
         return .start(.init(job: job, worker: worker, time: now))
     }
 
@@ -223,7 +233,12 @@ extension FarmCoordinator {
                     crashes[s.job.trial]?.worker = s.worker
                     continue
                 }
-                guard !c.targetReached, case let .run(job) = c.scheduler.nextDecision(now: s.time) else {
+                // Among equally ready jobs the run may have preferred another than the
+                // first (affinity): the journaled one is asked for, and must be ready.
+                let journaled = s.job
+                guard !c.targetReached, case let .run(job) = c.scheduler.nextDecision(now: s.time, preferring: {
+                    $0.trial == journaled.trial && $0.rung == journaled.rung ? 1 : 0
+                }) else {
                     throw JournalError.mismatch(line: line, "the scheduler would not start a job here")
                 }
                 guard job == s.job else {

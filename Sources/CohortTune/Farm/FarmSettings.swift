@@ -43,6 +43,7 @@ public struct JobTimeout: Equatable, Sendable, ExpressibleByFloatLiteral, Expres
 ///   devices: auto              # GPUs per host: auto (the host's), none, or a list [0, 1]
 ///   devices_per_trial: 1       # GPUs each worker (one trial at a time) is given
 ///   ranks_per_trial: 1         # worker ranks that train each trial together, data-parallel
+///   affinity: true             # send a job to the worker that holds its cached prefix
 /// ```
 ///
 /// With `ranks_per_trial: k` the worker ranks form groups of k (``TrainingGroups``),
@@ -53,6 +54,9 @@ public struct FarmSettings: Equatable, Sendable {
     public var stopGrace = 20.0
     public var devices = DevicePlacement()
     public var ranksPerTrial = 1
+    /// Among the jobs ready at once, give a free worker the one whose cached
+    /// intermediate results it holds (trainables that reuse prefixes, ``PrefixAffinity``).
+    public var affinity = true
 
     public init(jobTimeout: JobTimeout? = nil, maxCrashes: Int = 2, stopGrace: Double = 20, devices: DevicePlacement = DevicePlacement()) {
         self.jobTimeout = jobTimeout
@@ -72,6 +76,7 @@ public struct FarmSettings: Equatable, Sendable {
         stopGrace = section.double("stop_grace", default: stopGrace, min: 0, max: Limits.seconds)
         devices.perTrial = section.int("devices_per_trial", default: 1, min: 1, max: 1024)
         ranksPerTrial = section.int("ranks_per_trial", default: 1, min: 1, max: 4096)
+        affinity = section.bool("affinity", default: true)
         if let d = section.value("devices") {
             if let items = d.arrayValue {
                 let ids = items.compactMap { $0.intValue.map(String.init) ?? $0.stringValue }

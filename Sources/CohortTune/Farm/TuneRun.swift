@@ -253,6 +253,10 @@ public enum TuneRunner {
             coordinator = config.makeCoordinator()
             try journal.append(runEvent(config, workers: workers.count, catalog: catalog))
         }
+        if config.farm.affinity, let factory = try? config.makeTrainableFactory(catalog: catalog),
+           !factory.reuseKeys(for: config.space.sample(trial: 0, seed: config.seed)).isEmpty {
+            coordinator.affinity = PrefixAffinity(keys: { factory.reuseKeys(for: $0) })
+        }
         let loop = FarmCoordinatorLoop(coordinator: coordinator, comm: comm, journal: journal, space: config.space,
                                        jobTimeout: config.jobTimeout, timeOffset: offset, workers: workers)
         loop.stopGrace = config.farm.stopGrace

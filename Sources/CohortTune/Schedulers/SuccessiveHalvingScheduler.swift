@@ -81,10 +81,21 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
     // MARK: Decisions
 
     public mutating func nextDecision(now: Double) -> SchedulerDecision {
+        nextDecision(now: now, preferring: { _ in 0 })
+    }
+
+    public mutating func nextDecision(now: Double, preferring preference: (Job) -> Int) -> SchedulerDecision {
         if budget.timeIsUp(now) { return book.running.isEmpty ? .finished : .wait }
-        // 1. Promotions that a passed barrier made ready, oldest bracket first.
+        // 1. Promotions that a passed barrier made ready, oldest bracket first; within
+        // a bracket, the one preferred (best ranked first among equals).
         for b in progress.indices where !progress[b].pending.isEmpty {
-            return dispatch(progress[b].pending.removeFirst())
+            let pending = progress[b].pending
+            var chosen = 0, best = preference(pending[0])
+            for i in pending.indices.dropFirst() {
+                let score = preference(pending[i])
+                if score > best { chosen = i; best = score }
+            }
+            return dispatch(progress[b].pending.remove(at: chosen))
         }
         // 2. New configurations for open brackets whose rung 0 is not full.
         for b in progress.indices where progress[b].startedAtRungZero < progress[b].size {

@@ -11,6 +11,11 @@ public protocol TrialScheduler: Sendable {
     /// What a free worker should do at time `now`. A `.run` answer marks the job in flight.
     mutating func nextDecision(now: Double) -> SchedulerDecision
 
+    /// The same decision, except that when several jobs are equally ready (promotions
+    /// decided at one barrier), the one `preference` scores highest goes first (ties:
+    /// the usual order). Schedulers without such a choice ignore `preference`.
+    mutating func nextDecision(now: Double, preferring preference: (Job) -> Int) -> SchedulerDecision
+
     /// Records the result of a job in flight.
     mutating func record(_ result: TrialResult) throws
 
@@ -25,6 +30,10 @@ public protocol TrialScheduler: Sendable {
 }
 
 extension TrialScheduler {
+    public mutating func nextDecision(now: Double, preferring preference: (Job) -> Int) -> SchedulerDecision {
+        nextDecision(now: now)
+    }
+
     /// The decision `nextDecision` would make, without keeping its effects.
     public func nextDecisionPeek(now: Double) -> SchedulerDecision {
         var copy = self

@@ -3,7 +3,7 @@ import Foundation
 import CohortTensor
 
 /// Where one hyperparameter's values come from.
-public enum ParameterDomain: Equatable, Sendable {
+public indirect enum ParameterDomain: Equatable, Sendable {
     /// Uniform real in [low, high].
     case uniform(low: Double, high: Double)
     /// Real whose logarithm is uniform in [log low, log high]; `low > 0`.
@@ -16,6 +16,11 @@ public enum ParameterDomain: Equatable, Sendable {
     case grid([ParameterValue])
     /// Always this value (a plain scalar in the config).
     case constant(ParameterValue)
+    /// Gridded random search: `count` values drawn once per run from `base` (a pure
+    /// function of the run's seed and the parameter's name), then one of them,
+    /// uniformly, per trial. Upstream stages of a pipeline use it so that their
+    /// settings repeat across trials and their outputs can be reused.
+    case gridded(ParameterDomain, count: Int)
 
     public static let typeNames = ["uniform", "loguniform", "int", "choice", "grid"]
 }
@@ -63,28 +68,59 @@ public struct SearchSpace: Equatable, Sendable {
             var rng = trialStream.derived(Self.nameHash(p.name))
             let value: ParameterValue
             switch p.domain {
-            case let .uniform(low, high):
-                value = .double(low + (high - low) * rng.uniformDouble())
-            case let .logUniform(low, high):
-                value = .double(Swift.min(high, Swift.max(low, exp(rng.uniform(log(low), log(high))))))
-            case let .integer(low, high, log: false):
-                value = .int(low + rng.index(below: high - low + 1))
-            case let .integer(low, high, log: true):
-                let x = exp(rng.uniform(Foundation.log(Double(low)), Foundation.log(Double(high) + 1)))
-                value = .int(Swift.min(high, Swift.max(low, Int(x.rounded(.down)))))
-            case let .choice(values):
-                value = values[rng.index(below: values.count)]
             case let .grid(values):
                 // Mixed radix: the first grid parameter varies slowest.
                 gridStride /= values.count
                 value = values[gridIndex / gridStride]
                 gridIndex %= gridStride
-            case let .constant(v):
-                value = v
+            case let .gridded(base, count):
+                let values = Self.griddedValues(of: p.name, base: base, count: count, seed: seed)
+                value = values[rng.index(below: values.count)]
+            default:
+                value = Self.draw(p.domain, &rng)
             }
             entries.append(.init(name: p.name, value: value))
         }
         return TrialConfig(entries)
+    }
+
+    /// One random value of a domain that needs no trial index (everything but `grid`).
+    static func draw(_ domain: ParameterDomain, _ rng: inout RandomStream) -> ParameterValue {
+        switch domain {
+        case let .uniform(low, high):
+            return .double(low + (high - low) * rng.uniformDouble())
+        case let .logUniform(low, high):
+            return .double(Swift.min(high, Swift.max(low, exp(rng.uniform(log(low), log(high))))))
+        case let .integer(low, high, log: false):
+            return .int(low + rng.index(below: high - low + 1))
+        case let .integer(low, high, log: true):
+            let x = exp(rng.uniform(Foundation.log(Double(low)), Foundation.log(Double(high) + 1)))
+            return .int(Swift.min(high, Swift.max(low, Int(x.rounded(.down)))))
+        case let .choice(values), let .grid(values):
+            return values[rng.index(below: values.count)]
+        case let .constant(v):
+            return v
+        case let .gridded(base, _):
+            return draw(base, &rng)
+        }
+    }
+
+    /// Tags the streams that draw gridded values apart from the trials' streams.
+    static let griddedStream: UInt64 = 0x4772_6964_6465_6456 // "GriddedV"
+
+    /// The values a gridded parameter takes in a run of `seed`: `count` draws from
+    /// `base`, repeats dropped (a narrow integer range may hold fewer values), in the
+    /// order drawn.
+    public static func griddedValues(of name: String, base: ParameterDomain, count: Int, seed: UInt64) -> [ParameterValue] {
+        var rng = RandomStream(seed: seed, stream: [griddedStream, nameHash(name)])
+        var values: [ParameterValue] = []
+        var attempts = 0
+        while values.count < count && attempts < count * 20 {
+            let v = draw(base, &rng)
+            if !values.contains(v) { values.append(v) }
+            attempts += 1
+        }
+        return values
     }
 
     /// Where a configuration's value sits in each parameter's range, in [0, 1]
@@ -93,7 +129,9 @@ public struct SearchSpace: Equatable, Sendable {
     public func unitCoordinates(of config: TrialConfig) -> [Double] {
         parameters.map { p in
             guard let v = config[p.name] else { return 0.5 }
-            switch p.domain {
+            var domain = p.domain
+            if case let .gridded(base, _) = domain { domain = base }
+            switch domain {
             case let .uniform(low, high):
                 return high > low ? ((v.doubleValue ?? low) - low) / (high - low) : 0.5
             case let .logUniform(low, high):
@@ -106,7 +144,7 @@ public struct SearchSpace: Equatable, Sendable {
             case let .choice(values), let .grid(values):
                 guard values.count > 1, let i = values.firstIndex(of: v) else { return 0.5 }
                 return Double(i) / Double(values.count - 1)
-            case .constant:
+            case .constant, .gridded:
                 return 0.5
             }
         }
@@ -131,7 +169,9 @@ public struct SearchSpace: Equatable, Sendable {
             guard let raw = members.first(where: { $0.key == p.name })?.value, var v = ParameterValue(json: raw) else {
                 throw ConfigError([ConfigIssue(path: "config.\(p.name)", message: "is missing")])
             }
-            switch p.domain {
+            var domain = p.domain
+            if case let .gridded(base, _) = domain { domain = base }
+            switch domain {
             case .uniform, .logUniform:
                 guard let d = v.doubleValue else { throw ConfigError([ConfigIssue(path: "config.\(p.name)", message: "is not a number")]) }
                 v = .double(d)
@@ -196,9 +236,10 @@ extension SearchSpace {
         }
         let allowed: [String]
         switch type {
-        case "uniform", "loguniform": allowed = ["type", "low", "high"]
-        case "int": allowed = ["type", "low", "high", "log"]
-        case "choice", "grid": allowed = ["type", "values"]
+        case "uniform", "loguniform": allowed = ["type", "low", "high", "gridded"]
+        case "int": allowed = ["type", "low", "high", "log", "gridded"]
+        case "choice": allowed = ["type", "values", "gridded"]
+        case "grid": allowed = ["type", "values"]
         default:
             issues.append(ConfigIssue(path: "\(at).type", message: "unknown type '\(type)' (expected one of \(ParameterDomain.typeNames.joined(separator: ", ")))"))
             return nil
@@ -207,6 +248,24 @@ extension SearchSpace {
         for (k, _) in fields where !allowed.contains(k) {
             issues.append(ConfigIssue(path: "\(at).\(k)", message: "is not a field of a '\(type)' parameter (fields: \(allowed.dropFirst().joined(separator: ", ")))"))
         }
+        var gridCount: Int?
+        if allowed.contains("gridded"), let g = field("gridded") {
+            if let n = g.intValue, n >= 1, n <= maxGridValues {
+                gridCount = n
+            } else if let n = g.intValue, n < 1 {
+                issues.append(ConfigIssue(path: "\(at).gridded", message: "is \(n): a grid needs at least one value"))
+            } else {
+                issues.append(ConfigIssue(path: "\(at).gridded", message: "must be the number of grid values, a whole number from 1 to \(maxGridValues), got \(g.intValue.map(String.init) ?? g.kindName)"))
+            }
+        }
+        guard let domain = plainDomain(type: type, fields: fields, at: at, before: before, issues: &issues) else { return nil }
+        if let gridCount { return .gridded(domain, count: gridCount) }
+        return domain
+    }
+
+    private static func plainDomain(type: String, fields: [(key: String, value: JSONValue)], at: String, before: Int,
+                                    issues: inout [ConfigIssue]) -> ParameterDomain? {
+        func field(_ k: String) -> JSONValue? { fields.first { $0.key == k }?.value }
 
         switch type {
         case "uniform", "loguniform":
@@ -278,6 +337,9 @@ extension SearchSpace {
         guard abs(i) <= maxInteger else { issues.append(ConfigIssue(path: path, message: "must be between -2^53 and 2^53, got \(i)")); return nil }
         return i
     }
+
+    /// The most values a gridded parameter may take (each is drawn once per run).
+    public static let maxGridValues = 1000
 
     /// Integer bounds stay exactly representable as Double (log sampling works in
     /// doubles) and `high - low + 1` cannot overflow.

@@ -210,6 +210,8 @@ public struct NetworkHyperparameters: Equatable, Sendable {
             return nil
         case let .constant(v):
             return requirement.accepts(v) ? nil : "\(expected), got \(v)"
+        case let .gridded(base, _):
+            return check(base, against: requirement)
         }
     }
 }

@@ -63,6 +63,12 @@ public protocol TrainableFactory: Sendable {
     /// Whether a trial can be trained by a group of ranks over the job's
     /// ``JobContext/group`` (`farm.ranks_per_trial` > 1).
     var trainsDataParallel: Bool { get }
+
+    /// The keys of the intermediate results a trial of `config` builds on, shallowest
+    /// first (a pipeline's stage outputs); empty when the trainable reuses nothing.
+    /// The coordinator's ``PrefixAffinity`` matches them against what each worker
+    /// recently built.
+    func reuseKeys(for config: TrialConfig) -> [String]
 }
 
 extension TrainableFactory {
@@ -71,6 +77,7 @@ extension TrainableFactory {
     public func runRecord() -> JSONValue? { nil }
     public func workerWillStop() {}
     public var trainsDataParallel: Bool { false }
+    public func reuseKeys(for config: TrialConfig) -> [String] { [] }
 }
 
 /// Where a job runs: the job, the run directory, the worker, the devices assigned

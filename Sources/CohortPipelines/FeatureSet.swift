@@ -1,0 +1,127 @@
+import CohortData
+import Foundation
+
+/// The three splits of a data set as one stage of a pipeline sees them: row-major
+/// float matrices with a common number of columns, plus the labels (which no stage
+/// changes). A stage's output is one of these, and it is what the caches hold.
+public struct FeatureSet: Sendable, Equatable {
+    public var columns: Int
+    public var train: [Float]
+    public var validation: [Float]
+    public var test: [Float]
+
+    public init(columns: Int, train: [Float], validation: [Float], test: [Float]) {
+        self.columns = columns
+        self.train = train
+        self.validation = validation
+        self.test = test
+    }
+
+    /// The splits' features, flattened (an image becomes a row of pixels).
+    public init(_ data: (train: Dataset, validation: Dataset, test: Dataset)) {
+        self.init(columns: data.train.featureCount, train: data.train.features, validation: data.validation.features,
+                  test: data.test.features)
+    }
+
+    public var trainRows: Int { columns > 0 ? train.count / columns : 0 }
+    public var validationRows: Int { columns > 0 ? validation.count / columns : 0 }
+    public var testRows: Int { columns > 0 ? test.count / columns : 0 }
+
+    /// Bytes of feature values held (what a cache's capacity counts).
+    public var bytes: Int { (train.count + validation.count + test.count) * MemoryLayout<Float>.size }
+
+    /// Applies `transform` (rows x columns in, rows x outColumns out) to each split.
+    public func mapSplits(columns outColumns: Int, _ transform: ([Float], Int) throws -> [Float]) rethrows -> FeatureSet {
+        FeatureSet(columns: outColumns, train: try transform(train, trainRows),
+                   validation: try transform(validation, validationRows), test: try transform(test, testRows))
+    }
+
+    // MARK: Files
+
+    /// "CohortFS" then version 1.
+    static let magic: [UInt8] = Array("CohortFS".utf8) + [1, 0, 0, 0]
+
+    /// The bytes of a cache file: magic, key, cost, the counts, then the floats.
+    func encoded(key: String, cost: Double) -> Data {
+        var d = Data(Self.magic)
+        var keyBytes = Array(key.utf8.prefix(64))
+        keyBytes += [UInt8](repeating: 0, count: 64 - keyBytes.count)
+        d.append(contentsOf: keyBytes)
+        func put(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        put(cost.bitPattern)
+        put(UInt64(columns))
+        put(UInt64(train.count))
+        put(UInt64(validation.count))
+        put(UInt64(test.count))
+        d.reserveCapacity(d.count + bytes)
+        for part in [train, validation, test] { part.withUnsafeBytes { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    /// Reads a cache file back; `nil` when it is not one, or not the entry of `key`,
+    /// or its length disagrees with its counts (never trusted, only recomputed).
+    static func decode(_ data: Data, key: String) -> (features: FeatureSet, cost: Double)? {
+        let header = magic.count + 64 + 5 * 8
+        guard data.count >= header, Array(data.prefix(magic.count)) == magic else { return nil }
+        let storedKey = String(decoding: data[magic.count..<(magic.count + 64)].prefix { $0 != 0 }, as: UTF8.self)
+        guard storedKey == key else { return nil }
+        var offset = magic.count + 64
+        func take() -> UInt64 {
+            var v: UInt64 = 0
+            for i in 0..<8 { v |= UInt64(data[data.startIndex + offset + i]) << (8 * UInt64(i)) }
+            offset += 8
+            return v
+        }
+        let cost = Double(bitPattern: take())
+        let raw = (0..<4).map { _ in take() }
+        let limit = UInt64(data.count / 4)
+        guard raw.allSatisfy({ $0 <= limit }) else { return nil }
+        let columns = Int(raw[0]), counts = raw[1...].map { Int($0) }
+        guard data.count == header + counts.reduce(0, +) * 4, columns > 0, counts.allSatisfy({ $0 % columns == 0 }) else { return nil }
+        var parts: [[Float]] = []
+        var at = data.startIndex + header
+        for n in counts {
+            var part = [Float](repeating: 0, count: n)
+            part.withUnsafeMutableBytes { dst in data.copyBytes(to: dst, from: at..<(at + n * 4)) }
+            at += n * 4
+            parts.append(part)
+        }
+        return (FeatureSet(columns: columns, train: parts[0], validation: parts[1], test: parts[2]), cost.isFinite ? cost : 0)
+    }
+}
+
+/// FNV-1a over 64-bit words: a digest of floats and names that is the same in every
+/// process and fast enough for a whole data set (about 0.1 s for Fashion-MNIST).
+struct StableHash {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(_ word: UInt64) { value = (value ^ word) &* 0x0000_0100_0000_01B3 }
+
+    mutating func add(_ text: String) {
+        for b in text.utf8 { add(UInt64(b)) }
+        add(0xFF)
+    }
+
+    mutating func add(_ floats: [Float]) {
+        add(UInt64(floats.count))
+        floats.withUnsafeBufferPointer { p in
+            var i = 0
+            while i + 1 < p.count {
+                add(UInt64(p[i].bitPattern) | UInt64(p[i + 1].bitPattern) << 32)
+                i += 2
+            }
+            if i < p.count { add(UInt64(p[i].bitPattern)) }
+        }
+    }
+
+    mutating func add(_ labels: [Int32]) {
+        add(UInt64(labels.count))
+        for l in labels { add(UInt64(UInt32(bitPattern: l))) }
+    }
+
+    /// 52 bits as 13 hex digits: exactly representable as a JSON number, so a journal
+    /// can carry a key in a job's numeric results.
+    var key: String { String(format: "%013llx", value & Self.keyMask) }
+
+    static let keyMask: UInt64 = (1 << 52) - 1
+}
