@@ -61,7 +61,7 @@ let package = Package(
             "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
         .target(name: "CohortPipelines", dependencies: ["CohortFiles", "CohortTensor", "CohortData", "CohortTune"]),
-        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),

@@ -99,6 +99,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: collectives, the tensor core, and schedulers on simulated clusters.",
-        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self, BenchAgreementCommand.self, BenchScalingCommand.self]
+        subcommands: [BenchAllreduceCommand.self, BenchIdleCommand.self, BenchTensorCommand.self, BenchSimCompareCommand.self, BenchAgreementCommand.self, BenchScalingCommand.self, BenchCacheReplayCommand.self]
     )
 }

@@ -1,6 +1,7 @@
 import CohortFiles
 import Foundation
 import CohortTune
+import CohortPipelines
 
 /// The report of a tuning run directory (real or simulated): the best metric over
 /// time, every trial's learning curve coloured by the rung it reached, a timeline of
@@ -122,6 +123,13 @@ public struct TuneReport: ReportRenderer {
                           + (t.map { "reached at \(NumberFormat.fixed($0, 2)) \(unit)" } ?? "not reached")))
         }
         page.facts(facts)
+
+        // MARK: Reuse of pipeline stages
+        if let reuse = ReuseSummary(events) {
+            page.heading("Reuse of pipeline stages")
+            page.paragraph("Where each job found its stages' outputs: computed, in its worker's memory cache, or in the cache the workers share on disk. Saved: the compute seconds of the outputs found, less the time to fetch them. The classifiers trained for \(NumberFormat.fixed(reuse.classifierSeconds, 2)) seconds in all.")
+            page.table(header: ReuseSummary.header, rows: reuse.rows, cssClass: "pipeline-reuse")
+        }
 
         // MARK: Best metric over time
         page.heading("Best \(config.metric) over time")
