@@ -18,7 +18,7 @@ public final class PipelineTrainable: ReportingTrainable {
     let chain: [PipelineStage]
     let keys: [(key: String, stream: UInt64)]
     private var features: FeatureSet?
-    private var classifier: LinearClassifier?
+    private(set) var classifier: LinearClassifier?
     public private(set) var trainedResource: Double = 0
     public private(set) var extraMetrics: [String: Double] = [:]
     public var asksRetry: Bool { false }
