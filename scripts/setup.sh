@@ -12,6 +12,7 @@ packages=(
   chromium                     # headless screenshots of cohort report pages (checks)
   python3 python3-numpy        # users' programs in the checks: a NumPy model in federated rounds
   iproute2                     # test hosts as network namespaces (scripts/hosts.sh)
+  glpk-utils                   # glpsol: the optimum of a cache trace (checks, scripts/bench/pipeline.sh)
 )
 
 missing=()

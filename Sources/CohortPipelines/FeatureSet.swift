@@ -1,5 +1,8 @@
 import CohortData
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The three splits of a data set as one stage of a pipeline sees them: row-major
 /// float matrices with a common number of columns, plus the labels (which no stage
@@ -58,35 +61,65 @@ public struct FeatureSet: Sendable, Equatable {
         return d
     }
 
-    /// Reads a cache file back; `nil` when it is not one, or not the entry of `key`,
-    /// or its length disagrees with its counts (never trusted, only recomputed).
-    static func decode(_ data: Data, key: String) -> (features: FeatureSet, cost: Double)? {
-        let header = magic.count + 64 + 5 * 8
-        guard data.count >= header, Array(data.prefix(magic.count)) == magic else { return nil }
-        let storedKey = String(decoding: data[magic.count..<(magic.count + 64)].prefix { $0 != 0 }, as: UTF8.self)
+    static let headerBytes = magic.count + 64 + 5 * 8
+
+    /// Reads the cache file at `path` straight into the splits' arrays (no mapping,
+    /// no intermediate copy: a hit on a few hundred megabytes costs one pass over
+    /// them); `nil` when it is not a cache file, or not the entry of `key`, or its
+    /// length disagrees with its counts (never trusted, only recomputed).
+    static func read(path: String, key: String) -> (features: FeatureSet, cost: Double)? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        var head = [UInt8](repeating: 0, count: headerBytes)
+        guard readFully(fd, &head, bytes: headerBytes),
+              let (cost, columns, counts) = header(head, key: key, fileSize: Int(st.st_size)) else { return nil }
+        var parts: [[Float]] = []
+        for n in counts {
+            var ok = true
+            let part = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+                ok = buffer.baseAddress.map { readFully(fd, $0, bytes: n * 4) } ?? (n == 0)
+                initialized = ok ? n : 0
+            }
+            guard ok else { return nil }
+            parts.append(part)
+        }
+        return (FeatureSet(columns: columns, train: parts[0], validation: parts[1], test: parts[2]), cost)
+    }
+
+    private static func readFully(_ fd: Int32, _ destination: UnsafeMutableRawPointer, bytes: Int) -> Bool {
+        var done = 0
+        while done < bytes {
+            let n = Glibc.read(fd, destination + done, bytes - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// The cost, columns and split sizes a header states, if it is the header of
+    /// `key`'s entry and agrees with the file's size.
+    private static func header(_ head: [UInt8], key: String, fileSize: Int) -> (Double, Int, [Int])? {
+        guard head.count == headerBytes, Array(head.prefix(magic.count)) == magic else { return nil }
+        let storedKey = String(decoding: head[magic.count..<(magic.count + 64)].prefix { $0 != 0 }, as: UTF8.self)
         guard storedKey == key else { return nil }
         var offset = magic.count + 64
         func take() -> UInt64 {
             var v: UInt64 = 0
-            for i in 0..<8 { v |= UInt64(data[data.startIndex + offset + i]) << (8 * UInt64(i)) }
+            for i in 0..<8 { v |= UInt64(head[offset + i]) << (8 * UInt64(i)) }
             offset += 8
             return v
         }
         let cost = Double(bitPattern: take())
         let raw = (0..<4).map { _ in take() }
-        let limit = UInt64(data.count / 4)
+        let limit = UInt64(fileSize / 4)
         guard raw.allSatisfy({ $0 <= limit }) else { return nil }
         let columns = Int(raw[0]), counts = raw[1...].map { Int($0) }
-        guard data.count == header + counts.reduce(0, +) * 4, columns > 0, counts.allSatisfy({ $0 % columns == 0 }) else { return nil }
-        var parts: [[Float]] = []
-        var at = data.startIndex + header
-        for n in counts {
-            var part = [Float](repeating: 0, count: n)
-            part.withUnsafeMutableBytes { dst in data.copyBytes(to: dst, from: at..<(at + n * 4)) }
-            at += n * 4
-            parts.append(part)
-        }
-        return (FeatureSet(columns: columns, train: parts[0], validation: parts[1], test: parts[2]), cost.isFinite ? cost : 0)
+        guard fileSize == headerBytes + counts.reduce(0, +) * 4, columns > 0, counts.allSatisfy({ $0 % columns == 0 }) else { return nil }
+        return (cost.isFinite ? cost : 0, columns, counts)
     }
 }
 

@@ -59,6 +59,21 @@ public final class PipelineTrainable: ReportingTrainable {
                 return hit.features
             }
         }
+        // Another worker computing this output right now: wait for it rather than
+        // compute it twice.
+        var claimed = false
+        if factory.reuse, let disk {
+            if disk.claim(key) {
+                claimed = true
+            } else if let hit = disk.awaitClaimed(key) {
+                factory.memory.put(key, hit.features, cost: hit.cost)
+                note(.disk, hit.features, cost: hit.cost, seconds: Date().timeIntervalSince(started))
+                return hit.features
+            } else {
+                claimed = disk.claim(key)
+            }
+        }
+        defer { if claimed { disk?.release(key) } }
         let above = try output(depth: depth - 1)
         let computeStart = Date()
         let out = try stage.apply(to: above, seed: factory.context.seed, streamKey: keys[depth].stream)

@@ -1,5 +1,8 @@
 import CohortFiles
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where a stage's output came from in one job.
 public enum StageSource: Int, Sendable {
@@ -63,6 +66,11 @@ public final class MemoryStageCache: @unchecked Sendable {
 /// A file that is missing, unreadable or not the entry it is named for is a miss: the
 /// stage is recomputed, never failed. Two workers may evict at once and drop an
 /// entry one of them still wanted; that costs a recomputation, nothing else.
+///
+/// A worker about to compute an output first claims it (`<key>.claim`, created
+/// exclusively); another worker that misses the same output meanwhile waits for the
+/// file instead of computing it twice. A claim whose process is gone (same host) or
+/// that is older than ``claimLimit`` is stale and ignored.
 public struct DiskStageCache: Sendable {
     public let directory: URL
     public let capacity: Int
@@ -75,11 +83,70 @@ public struct DiskStageCache: Sendable {
     }
 
     func file(_ key: String) -> URL { directory.appendingPathComponent("\(key).features") }
+    func claimFile(_ key: String) -> URL { directory.appendingPathComponent("\(key).claim") }
+
+    /// Seconds after which another worker's claim is no longer waited for.
+    public static let claimLimit = 600.0
+
+    /// Claims `key` for this process: true when this process should compute it (the
+    /// claim is taken, or cannot be: no cache). False when a live claim of another
+    /// process exists.
+    public func claim(_ key: String) -> Bool {
+        guard capacity > 0 else { return true }
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for _ in 0..<2 {
+            let fd = open(claimFile(key).path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd >= 0 {
+                let text = "\(Self.hostName) \(getpid()) \(Date().timeIntervalSince1970)\n"
+                _ = text.withCString { write(fd, $0, strlen($0)) }
+                close(fd)
+                return true
+            }
+            guard errno == EEXIST else { return true }
+            if !claimIsStale(key) { return false }
+            unlink(claimFile(key).path)
+        }
+        return true
+    }
+
+    /// This machine's name (gethostname: no lookup), which a claim records.
+    static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(cString: buffer)
+    }()
+
+    /// Gives up this process's claim on `key`.
+    public func release(_ key: String) { unlink(claimFile(key).path) }
+
+    /// Waits while another process holds a live claim on `key`; then the entry, if it
+    /// was stored.
+    public func awaitClaimed(_ key: String) -> (features: FeatureSet, cost: Double)? {
+        var pause: useconds_t = 2_000
+        while FileManager.default.fileExists(atPath: claimFile(key).path), !claimIsStale(key) {
+            usleep(pause)
+            pause = min(100_000, pause * 2)
+        }
+        return get(key)
+    }
+
+    /// A claim left by a process that is gone, unreadable, or older than the limit.
+    func claimIsStale(_ key: String) -> Bool {
+        guard let text = try? String(contentsOf: claimFile(key), encoding: .utf8) else { return true }
+        let parts = text.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard parts.count == 3, let pid = Int32(parts[1]), let since = Double(parts[2]) else {
+            // Being written this instant, or damaged: stale only once old.
+            let modified = (try? FileManager.default.attributesOfItem(atPath: claimFile(key).path)[.modificationDate] as? Date) ?? nil
+            return Date().timeIntervalSince(modified ?? .distantPast) > 5
+        }
+        if Date().timeIntervalSince1970 - since > Self.claimLimit { return true }
+        if parts[0] == Self.hostName, kill(pid, 0) != 0, errno == ESRCH { return true }
+        return false
+    }
     func useFile(_ key: String) -> URL { directory.appendingPathComponent("\(key).use") }
 
     public func get(_ key: String) -> (features: FeatureSet, cost: Double)? {
-        guard capacity > 0, let data = try? Data(contentsOf: file(key), options: .alwaysMapped),
-              let found = FeatureSet.decode(data, key: key) else { return nil }
+        guard capacity > 0, let found = FeatureSet.read(path: file(key).path, key: key) else { return nil }
         let hits = (readUse(key)?.hits ?? 0) + 1
         try? AtomicFile.write(Data("\(hits) \(Date().timeIntervalSince1970)\n".utf8), to: useFile(key), durable: false)
         return found

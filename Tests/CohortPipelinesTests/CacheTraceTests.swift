@@ -116,3 +116,34 @@ final class CacheTraceTests: XCTestCase {
         XCTAssertEqual(replay.interrupted.map(\.trial), [6])
     }
 }
+
+/// Rung 0 of a SHA bracket takes its configurations in any order: a preference picks
+/// among the next few, and a constant one keeps the order of ids.
+final class RungZeroPreferenceTests: XCTestCase {
+    func scheduler() throws -> SuccessiveHalvingScheduler {
+        let space = try SearchSpace(json: try JSONValue.parse(#"{"k": {"type": "int", "low": 0, "high": 1000}}"#))
+        return SuccessiveHalvingScheduler(space: space, seed: 2, minResource: 1, maxResource: 9, eta: 3,
+                                          plan: SuccessiveHalvingScheduler.shaPlan(minResource: 1, maxResource: 9, eta: 3, earlyStoppingRate: 0),
+                                          mode: .max, budget: Budget())
+    }
+
+    func testPreferencePicksAmongTheNextConfigurations() throws {
+        var plain = try scheduler(), preferring = try scheduler()
+        var order: [Int] = [], chosen: [Int] = []
+        for _ in 0..<9 {
+            guard case let .run(a) = plain.nextDecision(now: 0),
+                  case let .run(b) = preferring.nextDecision(now: 0, preferring: { $0.config["k"]?.intValue ?? 0 }) else { return XCTFail("no job") }
+            order.append(a.trial)
+            chosen.append(b.trial)
+            XCTAssertEqual(b.config, try scheduler().book.space.sample(trial: b.trial, seed: 2))
+        }
+        XCTAssertEqual(order, Array(0..<9))
+        XCTAssertEqual(Set(chosen), Set(0..<9))     // the same trials, in another order
+        XCTAssertNotEqual(chosen, order)
+        let ks = chosen.map { try? scheduler().book.space.sample(trial: $0, seed: 2)["k"]?.intValue ?? 0 }
+        XCTAssertEqual(ks.first, ks.compactMap { $0 }.max())   // the highest k of the 9 first
+        XCTAssertEqual(preferring.trialsStarted, 9)
+        // The bracket is full: nothing more starts until results arrive.
+        XCTAssertEqual(preferring.nextDecision(now: 0, preferring: { _ in 0 }), .wait)
+    }
+}

@@ -88,12 +88,18 @@ final class PipelineStageTests: XCTestCase {
     func testFeatureFilesRoundTripAndRefuseWhatIsNotTheirs() throws {
         let f = set(x)
         let data = f.encoded(key: "00abc", cost: 1.25)
-        let back = try XCTUnwrap(FeatureSet.decode(data, key: "00abc"))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try data.write(to: url)
+        let back = try XCTUnwrap(FeatureSet.read(path: url.path, key: "00abc"))
         XCTAssertEqual(back.features, f)
         XCTAssertEqual(back.cost, 1.25)
-        XCTAssertNil(FeatureSet.decode(data, key: "00abd"))
-        XCTAssertNil(FeatureSet.decode(data.prefix(data.count - 4), key: "00abc"))
-        XCTAssertNil(FeatureSet.decode(Data("not a cache file".utf8), key: "00abc"))
+        XCTAssertNil(FeatureSet.read(path: url.path, key: "00abd"))
+        try data.prefix(data.count - 4).write(to: url)
+        XCTAssertNil(FeatureSet.read(path: url.path, key: "00abc"))
+        try Data("not a cache file".utf8).write(to: url)
+        XCTAssertNil(FeatureSet.read(path: url.path, key: "00abc"))
+        XCTAssertNil(FeatureSet.read(path: url.path + ".missing", key: "00abc"))
     }
 
     func testDiskCacheEvictsByPolicyAndTreatsDamageAsAMiss() throws {

@@ -79,6 +79,22 @@ final class JournalTests: XCTestCase {
         }
     }
 
+    func testAuditAllowsRungZeroOrderWithinTheWindowOnlyForSynchronousBrackets() {
+        func start(_ trial: Int, rung: Int = 0) -> JournalEvent {
+            .start(.init(job: Job(trial: trial, config: tinySpace.sample(trial: trial, seed: 5), rung: rung, resource: 1), worker: 1, time: 0))
+        }
+        let sha = SchedulerSpec(kind: .sha, eta: 3, minResource: 1, maxResource: 27, budget: Budget())
+        let window = SuccessiveHalvingScheduler.preferenceWindow
+        // Trial 2, then 0, then the last id of the window after 1: legal for SHA.
+        XCTAssertEqual(JournalAudit.check([start(2), start(0), start(window)], spec: sha, mode: .min), [])
+        XCTAssertEqual(JournalAudit.check([start(2), start(0), start(window + 2)], spec: sha, mode: .min).map(\.description),
+                       ["line 3: new trial \(window + 2), expected id 1 or one of the \(window - 1) unstarted ids after it"])
+        XCTAssertEqual(JournalAudit.check([start(0), start(0)], spec: sha, mode: .min).first?.description,
+                       "line 2: trial 0 started rung 0 while rung 0 was still running")
+        let asha = SchedulerSpec(kind: .asha, eta: 3, minResource: 1, maxResource: 27, budget: Budget())
+        XCTAssertEqual(JournalAudit.check([start(1)], spec: asha, mode: .min).map(\.description), ["line 1: new trial 1, expected id 0"])
+    }
+
     func testAuditCatchesAnIllegalPromotionAndAPrematureNewTrial() throws {
         var events = try simulate(asha(), workers: 1, seed: 2, metric: { t, _ in Double(t) })
         // With one worker and metric = trial id, line order is deterministic. Forge:

@@ -117,7 +117,7 @@ final class SearchSpaceTests: XCTestCase {
             "space.b.low: must be positive for a log scale, got 0.0",
             "space.c.values: is empty: a choice needs at least one value",
             "space.d.low: must be an integer, got a number",
-            "space.e.hgih: is not a field of a 'uniform' parameter (fields: low, high)",
+            "space.e.hgih: is not a field of a 'uniform' parameter (fields: low, high, gridded)",
             "space.e.high: is missing",
             "space.f.low: must be positive for a log scale, got 0",
             "scheduler.eta: must be at least 2, got 1",

@@ -13,7 +13,9 @@ import Foundation
 /// - a new trial starts only when no rung of its bracket had a candidate;
 /// - resources are r * eta^(k+s), and promotions resume from the previous rung's.
 /// For synchronous SHA and Hyperband: a promotion out of rung k happens only after
-/// every job of rung k has reported, and takes one of the top floor(n_k / eta).
+/// every job of rung k has reported, and takes one of the top floor(n_k / eta); a new
+/// trial's id is among the next ``SuccessiveHalvingScheduler/preferenceWindow`` not
+/// started (elsewhere: the next id).
 /// For every scheduler: each (trial, rung) is answered at most once, a job is
 /// started again only after it was declared lost or the run resumed, and a journal
 /// that ends with `end` has nothing left in flight.
@@ -77,7 +79,8 @@ public enum JournalAudit {
         var answered = Set<[Int]>()                   // [trial, rung]
         var mayRedispatch = Set<[Int]>()              // [trial, rung] lost or interrupted
         var trialBracket: [Int: Int] = [:]
-        var nextTrial = 0
+        var nextTrial = 0                             // the lowest id not started
+        var startedAbove = Set<Int>()                 // ids started at or above it
 
         func ladder(_ b: Int) -> RungLadder {
             if let l = ladders[b] { return l }
@@ -120,9 +123,17 @@ public enum JournalAudit {
                     fail(line, "trial \(job.trial) rung \(k) trains to \(job.resource), the rung's resource is \(expected)")
                 }
                 if k == 0 {
-                    if job.trial != nextTrial { fail(line, "new trial \(job.trial), expected id \(nextTrial)") }
-                    nextTrial = Swift.max(nextTrial, job.trial + 1)
+                    // Ids start in order, except that a synchronous bracket's rung 0 may
+                    // take any of the next few (a preference: affinity).
+                    let window = asynchronous || spec.kind == .random ? 1 : SuccessiveHalvingScheduler.preferenceWindow
+                    if trialBracket[job.trial] != nil {
+                        fail(line, "new trial \(job.trial) was started before")
+                    } else if job.trial < nextTrial || job.trial - nextTrial - startedAbove.filter({ $0 < job.trial }).count >= window {
+                        fail(line, "new trial \(job.trial), expected id \(nextTrial)" + (window > 1 ? " or one of the \(window - 1) unstarted ids after it" : ""))
+                    }
                     trialBracket[job.trial] = b
+                    startedAbove.insert(job.trial)
+                    while startedAbove.remove(nextTrial) != nil { nextTrial += 1 }
                     if job.resumeFrom != nil { fail(line, "new trial \(job.trial) resumes from a checkpoint") }
                     if asynchronous {
                         for j in 0..<(l.rungCount - 1) where hasCandidate(b, j, eta: l.eta) {

@@ -100,7 +100,7 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
         // 2. New configurations for open brackets whose rung 0 is not full.
         for b in progress.indices where progress[b].startedAtRungZero < progress[b].size {
             guard budget.allowsNewTrial(started: book.trialsStarted) else { break }
-            return startNew(in: b)
+            return startNew(in: b, preference: preference)
         }
         // 3. Every open bracket waits: open the next one of the plan.
         if mayOpenBracket, !plan.isEmpty {
@@ -110,7 +110,7 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
             let ladder = RungLadder(minResource: minResource, maxResource: maxResource, eta: eta, earlyStoppingRate: planned.earlyStoppingRate)
             brackets.append(BracketState(ladder: ladder, mode: mode))
             progress.append(Progress(size: size, dispatched: Array(repeating: 0, count: ladder.rungCount)))
-            return startNew(in: brackets.count - 1)
+            return startNew(in: brackets.count - 1, preference: preference)
         }
         return book.running.isEmpty ? .finished : .wait
     }
@@ -120,10 +120,17 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
         return budget.allowsNewTrial(started: book.trialsStarted)
     }
 
-    private mutating func startNew(in b: Int) -> SchedulerDecision {
-        let (id, config) = book.newTrial()
+    /// How many of a bracket's next rung-0 configurations a preference chooses among.
+    public static let preferenceWindow = 16
+
+    /// Rung 0 of a bracket takes its configurations in any order (its barrier waits
+    /// for all), so a preference picks among the next few not yet started.
+    private mutating func startNew(in b: Int, preference: (Job) -> Int) -> SchedulerDecision {
+        let resource = brackets[b].ladder.resource(rung: 0)
+        let window = Swift.min(Self.preferenceWindow, progress[b].size - progress[b].startedAtRungZero)
+        let (id, config) = book.newTrial(window: window) { preference(Job(trial: $0, config: $1, bracket: b, rung: 0, resource: resource)) }
         progress[b].startedAtRungZero += 1
-        return dispatch(Job(trial: id, config: config, bracket: b, rung: 0, resource: brackets[b].ladder.resource(rung: 0)))
+        return dispatch(Job(trial: id, config: config, bracket: b, rung: 0, resource: resource))
     }
 
     private mutating func dispatch(_ job: Job) -> SchedulerDecision {

@@ -9,20 +9,46 @@ struct TrialBook: Equatable, Sendable {
     private(set) var configs: [TrialConfig] = []
     /// The job each busy trial is running (a trial runs at most one job at a time).
     private(set) var running: [Int: Job] = [:]
+    /// Ids whose configurations were sampled ahead to choose among
+    /// (``newTrial(window:preference:)``) and that have not started, ascending.
+    private(set) var reserved: [Int] = []
 
     init(space: SearchSpace, seed: UInt64) {
         self.space = space
         self.seed = seed
     }
 
-    var trialsStarted: Int { configs.count }
+    var trialsStarted: Int { configs.count - reserved.count }
 
     /// Allocates the next trial id and samples its configuration.
     mutating func newTrial() -> (id: Int, config: TrialConfig) {
+        if !reserved.isEmpty {
+            let id = reserved.removeFirst()
+            return (id, configs[id])
+        }
         let id = configs.count
         let config = space.sample(trial: id, seed: seed)
         configs.append(config)
         return (id, config)
+    }
+
+    /// Starts, among the lowest `window` ids not yet started, the one whose
+    /// configuration `preference` scores highest (ties: the lowest id, so a constant
+    /// preference starts ids in order). Configurations stay a function of the id.
+    mutating func newTrial(window: Int, preference: (_ id: Int, _ config: TrialConfig) -> Int) -> (id: Int, config: TrialConfig) {
+        let window = Swift.max(1, window)
+        while reserved.count < window {
+            let id = configs.count
+            configs.append(space.sample(trial: id, seed: seed))
+            reserved.append(id)
+        }
+        var chosen = 0, best = preference(reserved[0], configs[reserved[0]])
+        for i in 1..<window {
+            let score = preference(reserved[i], configs[reserved[i]])
+            if score > best { chosen = i; best = score }
+        }
+        let id = reserved.remove(at: chosen)
+        return (id, configs[id])
     }
 
     mutating func dispatch(_ job: Job) { running[job.trial] = job }
