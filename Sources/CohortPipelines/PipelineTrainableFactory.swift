@@ -63,6 +63,7 @@ public struct PipelineTrainableFactory: TrainableFactory {
         reuse = s.bool("reuse", default: true)
         threads = s.int("threads", default: 1, min: 1, max: 1024)
         var names: [PipelineStage.Kind] = []
+        var stagesValid = true
         if let list = s.value("stages") {
             if let items = list.arrayValue, !items.isEmpty {
                 for (i, item) in items.enumerated() {
@@ -71,6 +72,7 @@ public struct PipelineTrainableFactory: TrainableFactory {
                         let given = item.stringValue ?? item.kindName
                         let near = item.stringValue.flatMap { ConfigSection.nearestKey(to: $0, in: known) }
                         s.issue("stages[\(i)]", "unknown stage '\(given)' (stages: \(known.joined(separator: ", "))\(near.map { "; did you mean \($0)?" } ?? ""))")
+                        stagesValid = false
                         continue
                     }
                     if names.contains(kind) { s.issue("stages[\(i)]", "repeats the stage \(name): each stage may appear once") }
@@ -78,9 +80,11 @@ public struct PipelineTrainableFactory: TrainableFactory {
                 }
             } else {
                 s.issue("stages", "must be a non-empty list of stages (standardize, pca, rff, poly)")
+                stagesValid = false
             }
         } else {
             s.issue("stages", "is missing: list the featurising stages, e.g. [standardize, pca, rff]")
+            stagesValid = false
         }
         stages = names
         var memoryBytes = 1_000_000_000, diskBytes = 4_000_000_000
@@ -102,7 +106,9 @@ public struct PipelineTrainableFactory: TrainableFactory {
         if context.mode != .max { s.issue("metric", "a pipeline reports validation accuracy, which is maximised: set mode: max") }
         s.finish(also: ["type"])
         let issues = s.issues
-        for issue in Self.spaceIssues(context.space, stages: names) { issues.add(issue) }
+        // The space is checked against a valid chain only (a misspelt stage would
+        // otherwise also make its settings "not listed").
+        if stagesValid { for issue in Self.spaceIssues(context.space, stages: names) { issues.add(issue) } }
 
         var loaded: TuningData?
         if issues.isEmpty {

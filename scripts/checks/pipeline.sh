@@ -54,9 +54,10 @@ pipe_kill_resume() {
     examples/pipeline-digits.yaml > "$pipe_tmp/slow.yaml"
   mpi -np 3 cohort tune --config "$pipe_tmp/slow.yaml" --out "$pipe_tmp/whole" --quiet --no-fsync > /dev/null || return 1
   scripts/mpirun.sh -np 3 cohort tune --config "$pipe_tmp/slow.yaml" --out "$pipe_tmp/killed" --quiet > /dev/null 2>&1 &
-  local pid=$! i
+  local pid=$! i n
   for i in $(seq 1 600); do
-    [ "$(grep -c '"event":"result"' "$pipe_tmp/killed/events.jsonl" 2>/dev/null || echo 0)" -ge 60 ] && break
+    n="$(grep -c '"event":"result"' "$pipe_tmp/killed/events.jsonl" 2>/dev/null || true)"
+    [ "${n:-0}" -ge 60 ] && break
     sleep 0.05
   done
   kill -KILL "$pid" 2>/dev/null || true
