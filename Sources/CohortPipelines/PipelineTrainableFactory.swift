@@ -90,13 +90,15 @@ public struct PipelineTrainableFactory: TrainableFactory {
         var memoryBytes = 1_000_000_000, diskBytes = 4_000_000_000
         var policy = CachePolicy.lru
         if let cache = s.section("cache") {
-            for (key, fallback) in [("memory", memoryBytes), ("disk", diskBytes)] {
-                guard let v = cache.value(key) else { continue }
+            func size(_ key: String, _ fallback: Int) -> Int {
+                guard let v = cache.value(key) else { return fallback }
                 switch ByteSize.parse(v) {
-                case let .success(bytes): if key == "memory" { memoryBytes = bytes } else { diskBytes = bytes }
-                case let .failure(problem): cache.issue(key, problem.message); _ = fallback
+                case let .success(bytes): return bytes
+                case let .failure(problem): cache.issue(key, problem.message); return fallback
                 }
             }
+            memoryBytes = size("memory", memoryBytes)
+            diskBytes = size("disk", diskBytes)
             policy = cache.choice("policy", CachePolicy.lru)
             cache.finish()
         }

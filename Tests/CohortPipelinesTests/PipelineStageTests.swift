@@ -123,6 +123,29 @@ final class PipelineStageTests: XCTestCase {
         XCTAssertNil(none.get("a"))
     }
 
+    func testClaimsMakeOthersWaitAndStaleClaimsAreIgnored() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("claims-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = DiskStageCache(directory: dir, capacity: 1 << 20, policy: .lru)
+        XCTAssertTrue(cache.claim("k"))
+        XCTAssertFalse(cache.claim("k"))          // a live claim (this process) holds
+        let f = set(x)
+        let writer = Thread {
+            usleep(50_000)
+            try? cache.put("k", f, cost: 2)
+            cache.release("k")
+        }
+        writer.start()
+        XCTAssertEqual(cache.awaitClaimed("k")?.features, f)
+        // A claim whose process is gone is stale: taken over at once.
+        try Data("\(DiskStageCache.hostName) 2147483646 \(Date().timeIntervalSince1970)\n".utf8).write(to: dir.appendingPathComponent("j.claim"))
+        XCTAssertTrue(cache.claimIsStale("j"))
+        XCTAssertTrue(cache.claim("j"))
+        // So is one older than the limit, wherever it was made.
+        try Data("elsewhere 1 \(Date().timeIntervalSince1970 - DiskStageCache.claimLimit - 1)\n".utf8).write(to: dir.appendingPathComponent("i.claim"))
+        XCTAssertTrue(cache.claim("i"))
+    }
+
     func testMemoryCacheEvictsAndRefusesOversizedEntries() {
         let f = set(x)
         let cache = MemoryStageCache(capacity: 2 * f.bytes, policy: .lfu)
