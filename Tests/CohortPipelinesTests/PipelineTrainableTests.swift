@@ -70,6 +70,25 @@ final class PipelineTrainableTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(try first.testMetric()), 0.7)
     }
 
+    func testTheSVMAndPolynomialFeaturesLearnToo() throws {
+        let f = try factory(#"{"dataset": "digits", "stages": ["standardize", "pca", "poly"], "classifier": "svm"}"#,
+                            space: #"{"pca.components": 12, "poly.degree": 2, "classifier.learning_rate": 0.05}"#)
+        let t = try trainable(f, trial: 0)
+        try t.train(to: 3)
+        XCTAssertEqual(t.classifier?.columns, 90)   // 12 + 12 x 13 / 2 monomials
+        XCTAssertGreaterThan(try t.evaluate(), 0.8)
+        // A checkpoint of another shape, or not a checkpoint, is refused with a reason.
+        let url = dir.appendingPathComponent("svm.ckpt")
+        try Data("CohortLinear1\n{\"columns\": 3, \"classes\": 10, \"step\": 1}\n".utf8).write(to: url)
+        XCTAssertThrowsError(try trainable(f, trial: 0).restore(from: url, resource: 1)) { error in
+            XCTAssertEqual("\(error)", "bad checkpoint: it holds a 3 x 10 classifier, not 90 x 10")
+        }
+        try Data("nothing".utf8).write(to: url)
+        XCTAssertThrowsError(try trainable(f, trial: 0).restore(from: url, resource: 1)) { error in
+            XCTAssertEqual("\(error)", "bad checkpoint: not a linear classifier's checkpoint")
+        }
+    }
+
     func testResumeIsExact() throws {
         let f = try factory()
         let whole = try trainable(f, trial: 3)

@@ -9,22 +9,23 @@
 #      caches at three capacities, against the optimum of the integer program
 #      (glpsol, from Debian's glpk-utils) on the first --requests requests.
 #
-#   scripts/bench/pipeline.sh [--repeats 3] [--baseline-repeats 1] [--workers 4] [--requests 60] [--skip-workers]
+#   scripts/bench/pipeline.sh [--repeats 3] [--baseline-repeats 1] [--workers 4] [--requests 60]
+#                             [--affinity-workers "1 2 4"]   ("" skips part 2)
 #
 # Medians of --repeats runs (the baseline without reuse, about 6 minutes on 2 cores,
 # --baseline-repeats times). Not part of the tests.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-repeats=3 baseline_repeats=1 workers=4 requests=60 skip_workers=0
+repeats=3 baseline_repeats=1 workers=4 requests=60 affinity_workers="1 2 4"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --repeats) repeats="$2"; shift 2 ;;
     --baseline-repeats) baseline_repeats="$2"; shift 2 ;;
     --workers) workers="$2"; shift 2 ;;
     --requests) requests="$2"; shift 2 ;;
-    --skip-workers) skip_workers=1; shift ;;
-    *) echo "usage: $0 [--repeats N] [--baseline-repeats N] [--workers N] [--requests N] [--skip-workers]" >&2; exit 2 ;;
+    --affinity-workers) affinity_workers="$2"; shift 2 ;;
+    *) echo "usage: $0 [--repeats N] [--baseline-repeats N] [--workers N] [--requests N] [--affinity-workers LIST]" >&2; exit 2 ;;
   esac
 done
 bash scripts/setup.sh > /dev/null
@@ -42,6 +43,8 @@ run() {
   start="$(date +%s.%N)"
   scripts/mpirun.sh -np "$(( $2 + 1 ))" --oversubscribe "$cohort" tune --config "$1" --out "$3" --quiet > "$3.log" 2>&1 || { cat "$3.log" >&2; exit 1; }
   end="$(date +%s.%N)"
+  # The shared cache of one run holds about 5 GB: keep only the journal.
+  rm -rf "$3/cache" "$3/checkpoints"
   python3 -c "print(f'{$end - $start:.1f}')"
 }
 median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float, sys.argv[1:])):.1f}")' "$@"; }
@@ -59,8 +62,13 @@ for r in $(seq 1 "$repeats"); do
     echo "  no reuse, run $r: ${without[-1]} s ($(best "$tmp/plain-$r"))"
   fi
 done
-mw="$(median "${with[@]}")" mo="$(median "${without[@]}")"
-echo "  median: reuse $mw s, no reuse $mo s, speedup $(python3 -c "print(f'{$mo / $mw:.2f}')")x"
+mw="$(median "${with[@]}")"
+if [ "${#without[@]}" -gt 0 ]; then
+  mo="$(median "${without[@]}")"
+  echo "  median: reuse $mw s, no reuse $mo s, speedup $(python3 -c "print(f'{$mo / $mw:.2f}')")x"
+else
+  echo "  median: reuse $mw s"
+fi
 "$cohort" report "$tmp/reuse-1" > /dev/null
 python3 - "$tmp/reuse-1/report.html" <<'PY'
 import re, sys
@@ -71,10 +79,10 @@ for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
     print("  " + "  ".join(re.sub("<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)))
 PY
 
-if [ "$skip_workers" -eq 0 ]; then
+if [ -n "$affinity_workers" ]; then
   echo "== time to finish with and without affinity (reuse on), medians of $repeats"
   printf '  %-8s %12s %15s\n' workers affinity "no affinity"
-  for w in 1 2 4; do
+  for w in $affinity_workers; do
     a=() n=()
     for r in $(seq 1 "$repeats"); do
       a+=("$(run "$base" "$w" "$tmp/aff-$w-$r")")

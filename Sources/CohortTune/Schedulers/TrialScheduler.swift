@@ -12,8 +12,9 @@ public protocol TrialScheduler: Sendable {
     mutating func nextDecision(now: Double) -> SchedulerDecision
 
     /// The same decision, except that when several jobs are equally ready (promotions
-    /// decided at one barrier), the one `preference` scores highest goes first (ties:
-    /// the usual order). Schedulers without such a choice ignore `preference`.
+    /// decided at one barrier, the next configurations of a synchronous bracket's
+    /// rung 0), the one `preference` scores highest goes first (ties: the usual order).
+    /// Schedulers without such a choice (the asynchronous ones) ignore `preference`.
     mutating func nextDecision(now: Double, preferring preference: (Job) -> Int) -> SchedulerDecision
 
     /// Records the result of a job in flight.
