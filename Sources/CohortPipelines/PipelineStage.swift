@@ -46,6 +46,9 @@ public enum PipelineStage: Equatable, Sendable, CustomStringConvertible {
     /// fails its trial with a message instead of exhausting memory.
     public static let maxColumns = 65_536
 
+    /// The most float values one stage output (or its parameters) may hold.
+    public static let maxValues = Double(1 << 31)
+
     /// The settings as they enter the stage's cache key.
     public var description: String {
         switch self {
@@ -90,6 +93,15 @@ public enum PipelineStage: Equatable, Sendable, CustomStringConvertible {
         let out = try outputColumns(for: d)
         let n = input.trainRows
         guard n >= 2 else { throw PipelineError.setting("the training split has \(n) rows; a pipeline needs at least 2") }
+        // Sizes are checked before anything is allocated: the output (and for random
+        // features the projection) must stay within 2^31 values (8 GB).
+        let rows = Double(input.trainRows + input.validationRows + input.testRows)
+        var values = rows * Double(out)
+        if case .rff = self { values = max(values, Double(d) * Double(out)) }
+        if case .pca = self { values = max(values, Double(d) * Double(d)) }
+        guard values <= Self.maxValues else {
+            throw PipelineError.setting("\(self) on \(Int(rows)) rows of \(d) columns would hold \(String(format: "%.3g", values)) values, more than \(Int(Self.maxValues)) (8 GB): choose smaller settings")
+        }
         switch self {
         case .standardize:
             let (mean, scale) = Self.columnMoments(input.train, rows: n, columns: d)

@@ -73,6 +73,14 @@ final class PipelineStageTests: XCTestCase {
         XCTAssertNotEqual(out.train, other.train)
     }
 
+    func testOutputsTooLargeToHoldAreRefusedBeforeAllocating() {
+        // 40,000 random features of 60,000 columns: a 2.4e9-value projection.
+        let wide = FeatureSet(columns: 60_000, train: [Float](repeating: 0, count: 120_000), validation: [], test: [])
+        XCTAssertThrowsError(try PipelineStage.rff(dimension: 40_000, bandwidth: 1).apply(to: wide, seed: 1, streamKey: 1)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("rff(dimension=40000, bandwidth=1.0) on 2 rows of 60000 columns would hold 2.4e+09 values"), "\(error)")
+        }
+    }
+
     func testPolynomialFeaturesAreEveryMonomial() throws {
         let input = FeatureSet(columns: 2, train: [2, 3, 1, -1], validation: [2, 3], test: [2, 3])
         let out = try PipelineStage.poly(degree: 2).apply(to: input, seed: 1, streamKey: 1)
