@@ -44,7 +44,7 @@ public struct CacheTrace: Sendable, Equatable {
                     previous = nil
                     continue
                 }
-                let key = String(format: "%013llx", UInt64(rawKey))
+                let key = StableHash.key(UInt64(rawKey))
                 let i: Int
                 if let known = index[key] {
                     i = known
@@ -99,30 +99,28 @@ public struct CacheTrace: Sendable, Equatable {
 
     /// Replays the requests through one cache of `capacity` bytes under `policy`.
     public func replay(policy: CachePolicy, capacity: Int) -> Outcome {
-        var held: [Int: CachePolicy.Entry] = [:]
+        var held: [String: CachePolicy.Entry] = [:]     // by key
         var clock = 0.0
         var outcome = Outcome(recomputeSeconds: 0, hits: 0, computations: 0)
         for r in requests {
-            var missing: [Int] = []
-            for i in path(r) {
-                if var e = held[i] {
+            var missing: [Item] = []
+            for item in path(r).map({ items[$0] }) {
+                if held[item.key] != nil {
                     clock += 1
-                    e.hits += 1
-                    e.lastUse = clock
-                    held[i] = e
+                    held[item.key]?.hits += 1
+                    held[item.key]?.lastUse = clock
                     outcome.hits += 1
                     break
                 }
-                missing.append(i)
+                missing.append(item)
             }
-            for i in missing.reversed() {
-                outcome.recomputeSeconds += items[i].cost
+            for item in missing.reversed() {
+                outcome.recomputeSeconds += item.cost
                 outcome.computations += 1
-                let entries = held.values.sorted { $0.key < $1.key }
-                guard let victims = policy.evictions(from: entries, toFit: items[i].bytes, capacity: capacity) else { continue }
-                for v in victims { held = held.filter { $0.value.key != v.key } }
+                guard let victims = policy.evictions(from: Array(held.values), toFit: item.bytes, capacity: capacity) else { continue }
+                for v in victims { held[v.key] = nil }
                 clock += 1
-                held[i] = CachePolicy.Entry(key: items[i].key, bytes: items[i].bytes, cost: items[i].cost, lastUse: clock)
+                held[item.key] = CachePolicy.Entry(key: item.key, bytes: item.bytes, cost: item.cost, lastUse: clock)
             }
         }
         return outcome

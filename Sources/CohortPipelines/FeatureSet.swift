@@ -154,7 +154,10 @@ struct StableHash {
 
     /// 52 bits as 13 hex digits: exactly representable as a JSON number, so a journal
     /// can carry a key in a job's numeric results.
-    var key: String { String(format: "%013llx", value & Self.keyMask) }
+    var key: String { Self.key(value) }
 
     static let keyMask: UInt64 = (1 << 52) - 1
+
+    /// The key of a hash value (or of one read back from a journal).
+    static func key(_ value: UInt64) -> String { String(format: "%013llx", value & keyMask) }
 }

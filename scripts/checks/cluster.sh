@@ -1,6 +1,20 @@
 # Multi-process checks of CohortCluster, sourced by scripts/test.sh (which defines `check`).
 
 mpi() { scripts/mpirun.sh "$@"; }
+
+# Two tune runs of one config, one uninterrupted ($1) and one interrupted and resumed ($2,
+# how: $3): true when their results (trial, rung, metric) are the same, none lost or repeated.
+same_results() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+def results(run):
+    return sorted((e["trial"], e["rung"], e["metric"]) for e in map(json.loads, open(f"{run}/events.jsonl"))
+                  if e["event"] == "result")
+whole, cut = results(sys.argv[1]), results(sys.argv[2])
+print(f"{len(whole)} results uninterrupted, {len(cut)} {sys.argv[3]} and resumed, identical: {whole == cut}")
+sys.exit(0 if whole == cut else 1)
+PY
+}
 conformance="$root/.build/release/cohort-conformance"
 
 for n in 2 3 4; do

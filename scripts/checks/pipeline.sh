@@ -68,15 +68,7 @@ pipe_kill_resume() {
   mpi -np 3 cohort tune --resume --out "$pipe_tmp/killed" --quiet > /dev/null &&
     "$cohort" tune --audit --out "$pipe_tmp/killed" &&
     [ "$(pipe_best "$pipe_tmp/whole/best.json")" = "$(pipe_best "$pipe_tmp/killed/best.json")" ] &&
-    python3 - "$pipe_tmp" <<'PY'
-import json, sys
-def results(run):
-    return sorted((e["trial"], e["rung"], e["metric"]) for e in map(json.loads, open(f"{sys.argv[1]}/{run}/events.jsonl"))
-                  if e["event"] == "result")
-whole, cut = results("whole"), results("killed")
-print(f"{len(whole)} results uninterrupted, {len(cut)} killed and resumed, identical: {whole == cut}")
-sys.exit(0 if whole == cut else 1)
-PY
+    same_results "$pipe_tmp/whole" "$pipe_tmp/killed" "killed"
 }
 check "pipeline: SIGKILL mid-search, then --resume: nothing lost or repeated, the same result" pipe_kill_resume
 

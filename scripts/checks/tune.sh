@@ -108,15 +108,7 @@ tune_signal_resume() {
   [ "$(tail -1 "$tune_tmp/cut/events.jsonl" | grep -c '"event":"stop"')" -eq 1 ] || { echo "no stop event last"; return 1; }
   mpi -np 2 cohort tune --resume --out "$tune_tmp/cut" --quiet > /dev/null 2>&1 &&
     "$cohort" tune --audit --out "$tune_tmp/cut" && cmp "$tune_tmp/whole/best.json" "$tune_tmp/cut/best.json" &&
-    python3 - "$tune_tmp" <<'PY'
-import json, sys
-def results(run):
-    return sorted((e["trial"], e["rung"], e["metric"]) for e in map(json.loads, open(f"{sys.argv[1]}/{run}/events.jsonl"))
-                  if e["event"] == "result")
-whole, cut = results("whole"), results("cut")
-print(f"{len(whole)} results uninterrupted, {len(cut)} stopped and resumed, identical: {whole == cut}")
-sys.exit(0 if whole == cut else 1)
-PY
+    same_results "$tune_tmp/whole" "$tune_tmp/cut" "stopped"
 }
 check "tune: SIGUSR1 stops at a boundary, a second coordinator is refused, the resumed run equals an uninterrupted one" tune_signal_resume
 

@@ -89,12 +89,7 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
         // 1. Promotions that a passed barrier made ready, oldest bracket first; within
         // a bracket, the one preferred (best ranked first among equals).
         for b in progress.indices where !progress[b].pending.isEmpty {
-            let pending = progress[b].pending
-            var chosen = 0, best = preference(pending[0])
-            for i in pending.indices.dropFirst() {
-                let score = preference(pending[i])
-                if score > best { chosen = i; best = score }
-            }
+            let chosen = progress[b].pending.firstIndexOfHighest(preference) ?? 0
             return dispatch(progress[b].pending.remove(at: chosen))
         }
         // 2. New configurations for open brackets whose rung 0 is not full.

@@ -42,11 +42,7 @@ struct TrialBook: Equatable, Sendable {
             configs.append(space.sample(trial: id, seed: seed))
             reserved.append(id)
         }
-        var chosen = 0, best = preference(reserved[0], configs[reserved[0]])
-        for i in 1..<window {
-            let score = preference(reserved[i], configs[reserved[i]])
-            if score > best { chosen = i; best = score }
-        }
+        let chosen = reserved.prefix(window).firstIndexOfHighest { preference($0, configs[$0]) } ?? 0
         let id = reserved.remove(at: chosen)
         return (id, configs[id])
     }
