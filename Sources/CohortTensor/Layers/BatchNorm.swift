@@ -1,4 +1,4 @@
-/// Batch normalization over channels of [N, C] or [N, C, H, W] input, with learned
+/// Batch normalization over channels of [N, C], [N, C, L] or [N, C, H, W] input, with learned
 /// scale ("weight") and shift ("bias") and running statistics kept as non-trainable
 /// state for evaluation.
 public final class BatchNorm: Module {

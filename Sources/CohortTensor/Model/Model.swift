@@ -17,6 +17,9 @@ public final class Model {
     public let state: FlatBuffer
     /// Layer-owned random streams (dropout), by name.
     public let randomSources: [(name: String, source: RandomSource)]
+    /// Where each parameter group lies in `parameters` (and `gradients`); "" is the
+    /// weights. A group absent from the model has no entry.
+    public let groupRanges: [String: Range<Int>]
 
     public convenience init(_ root: Module, seed: UInt64) {
         self.init(root, rng: RandomStream(seed: seed, stream: [0x6D6F_6465_6C]))
@@ -29,6 +32,10 @@ public final class Model {
         for (name, p) in root.namedParameters() where seen.insert(ObjectIdentifier(p)).inserted {
             if p.isTrainable { trainable.append((name, p)) } else { buffers.append((name, p)) }
         }
+        // Weights first, then each other group in order of first appearance.
+        var groups: [String] = [""]
+        for (_, p) in trainable where !groups.contains(p.group) { groups.append(p.group) }
+        trainable = groups.flatMap { g in trainable.filter { $0.1.group == g } }
         func layout(_ list: [(String, Parameter)]) -> [FlatBuffer.Entry] {
             var offset = 0
             return list.map { name, p in
@@ -48,6 +55,12 @@ public final class Model {
             p.tensor = Tensor(shape: p.shape, storage: state.storage, offset: e.offset)
         }
         randomSources = root.namedRandomSources()
+        var ranges: [String: Range<Int>] = [:]
+        for (e, (_, p)) in zip(entries, trainable) {
+            let lower = ranges[p.group]?.lowerBound ?? e.offset
+            ranges[p.group] = lower..<(e.offset + e.count)
+        }
+        groupRanges = ranges
         self.packed = trainable + buffers
         reinitialize(rng: rng)
     }

@@ -9,12 +9,17 @@ public final class Parameter {
     public let initializer: Initializer
     /// False for state that is saved but not learned (batch-norm running statistics).
     public let isTrainable: Bool
+    /// The parameter group ("" for the model's weights): a `Model` lays each group out as
+    /// one contiguous range of its flat buffer, so a second optimizer can own a group
+    /// (architecture parameters beside weights).
+    public let group: String
     public internal(set) var tensor: Tensor
 
-    public init(_ shape: Shape, initializer: Initializer, trainable: Bool = true) {
+    public init(_ shape: Shape, initializer: Initializer, trainable: Bool = true, group: String = "") {
         self.shape = shape
         self.initializer = initializer
         self.isTrainable = trainable
+        self.group = group
         tensor = Tensor(zeros: shape)
         tensor.requiresGrad = trainable
     }

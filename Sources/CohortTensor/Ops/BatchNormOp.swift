@@ -1,7 +1,7 @@
 // MARK: - Batch normalization
 
 extension Tape {
-    /// Normalizes each channel of `x` ([N, C] or [N, C, H, W]) then scales by `gamma`
+    /// Normalizes each channel of `x` ([N, C], [N, C, L] or [N, C, H, W]) then scales by `gamma`
     /// and shifts by `beta`. On a training tape the batch's statistics are used and the
     /// running ones updated in place (`running = (1-m)·running + m·batch`, unbiased
     /// variance, as in common frameworks); on an evaluation tape the running statistics
@@ -10,8 +10,8 @@ extension Tape {
     public func batchNorm(_ x: Tensor, gamma: Tensor, beta: Tensor,
                           runningMean: Tensor, runningVar: Tensor,
                           momentum: Float = 0.1, epsilon: Float = 1e-5) -> Tensor {
-        precondition(x.rank == 2 || x.rank == 4, "batchNorm expects [N,C] or [N,C,H,W], got \(x.shape)")
-        let n = x.shape[0], c = x.shape[1], hw = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+        precondition(x.rank >= 2, "batchNorm expects [N,C], [N,C,L] or [N,C,H,W], got \(x.shape)")
+        let n = x.shape[0], c = x.shape[1], hw = x.count / max(n * c, 1)
         precondition(gamma.count == c && beta.count == c && runningMean.count == c && runningVar.count == c,
                      "batchNorm: \(c) channels but parameters of \(gamma.count)/\(beta.count)/\(runningMean.count)/\(runningVar.count)")
         let m = n * hw
