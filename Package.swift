@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CohortFederated", targets: ["CohortFederated"]),
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
         .library(name: "CohortPipelines", targets: ["CohortPipelines"]),
+        .library(name: "CohortXD", targets: ["CohortXD"]),
         .library(name: "CohortReport", targets: ["CohortReport"]),
     ],
     dependencies: [
@@ -61,7 +62,9 @@ let package = Package(
             "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTune", "CohortTrain",
         ]),
         .target(name: "CohortPipelines", dependencies: ["CohortFiles", "CohortTensor", "CohortData", "CohortTune"]),
-        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines"]),
+        // XD-operations: butterfly-parameterised convolutions searched beside the weights.
+        .target(name: "CohortXD", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -69,12 +72,13 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         .testTarget(name: "CohortFilesTests", dependencies: ["CohortFiles"]),
+        .testTarget(name: "CohortXDTests", dependencies: ["CohortXD", "CohortTensor", "CohortData", "CohortFiles", "CohortCluster"]),
         .testTarget(name: "CohortPipelinesTests", dependencies: ["CohortPipelines", "CohortTune", "CohortFiles", "CohortTensor", "CohortData"]),
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),

@@ -12,6 +12,8 @@ public enum Initializer: Sendable, Equatable {
     case kaimingNormal(fanIn: Int)
     case xavierUniform(fanIn: Int, fanOut: Int)
     case xavierNormal(fanIn: Int, fanOut: Int)
+    /// Given values, in order (a structured start such as a transform's factors).
+    case values([Float])
 
     /// Fills `values` drawing only from `rng`.
     public func fill(_ values: UnsafeMutableBufferPointer<Float>, rng: inout RandomStream) {
@@ -31,6 +33,9 @@ public enum Initializer: Sendable, Equatable {
             Initializer.uniform(values, -bound, bound, &rng)
         case .xavierNormal(let fanIn, let fanOut):
             Initializer.normal(values, (2.0 / Double(max(fanIn + fanOut, 1))).squareRoot(), &rng)
+        case .values(let given):
+            precondition(given.count == values.count, "\(given.count) initial values for \(values.count) parameters")
+            for i in values.indices { values[i] = given[i] }
         }
     }
 
