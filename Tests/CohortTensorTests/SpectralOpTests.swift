@@ -143,6 +143,26 @@ final class SpectralOpTests: XCTestCase {
                                       (testValues(18, seed: 63), [3, 2, 3]), (testValues(18, seed: 64), [3, 2, 3])]) { t, v in
             self.joined(t, t.complexChannelMix(ComplexTensor(real: v[0], imag: v[1]), ComplexTensor(real: v[2], imag: v[3])))
         }
+        // Wide channels take the per-frequency GEMM path: same values, same gradients.
+        let (b, i, o, f) = (2, 8, 9, 3)
+        let xr = testValues(b * i * f, seed: 65), xi = testValues(b * i * f, seed: 66)
+        let wr = testValues(o * i * f, seed: 67), wi = testValues(o * i * f, seed: 68)
+        let direct = Tape()
+        var expected = ([Float](repeating: 0, count: b * o * f), [Float](repeating: 0, count: b * o * f))
+        for bb in 0..<b { for oo in 0..<o { for ii in 0..<i { for ff in 0..<f {
+            let x = (xr[(bb * i + ii) * f + ff], xi[(bb * i + ii) * f + ff]), w = (wr[(oo * i + ii) * f + ff], wi[(oo * i + ii) * f + ff])
+            expected.0[(bb * o + oo) * f + ff] += x.0 * w.0 - x.1 * w.1
+            expected.1[(bb * o + oo) * f + ff] += x.0 * w.1 + x.1 * w.0
+        } } } }
+        let wide = direct.complexChannelMix(ComplexTensor(real: direct.tensor(xr, shape: [b, i, f]), imag: direct.tensor(xi, shape: [b, i, f])),
+                                            ComplexTensor(real: direct.tensor(wr, shape: [o, i, f]), imag: direct.tensor(wi, shape: [o, i, f])))
+        for k in 0..<(b * o * f) {
+            XCTAssertEqual(wide.real.pointer[k], expected.0[k], accuracy: 1e-5)
+            XCTAssertEqual(wide.imag.pointer[k], expected.1[k], accuracy: 1e-5)
+        }
+        checker.check("channel mix by frequency", [(xr, [b, i, f]), (xi, [b, i, f]), (wr, [o, i, f]), (wi, [o, i, f])]) { t, v in
+            self.joined(t, t.complexChannelMix(ComplexTensor(real: v[0], imag: v[1]), ComplexTensor(real: v[2], imag: v[3])))
+        }
     }
 
     // MARK: 1-D convolution

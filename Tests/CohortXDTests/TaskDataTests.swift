@@ -84,3 +84,21 @@ final class TaskDataTests: XCTestCase {
         }
     }
 }
+
+extension TaskDataTests {
+    func testTheDefaultStepCountAgreesWithFourTimesFinerSteps() throws {
+        var e = BurgersEquation()
+        e.grid = 256
+        e.resolution = 256
+        e.time = 0.25
+        let u0 = try e.initialCondition(seed: 3, index: 1)
+        let coarse = try e.solve([u0])[0]
+        var fine = e
+        fine.amplitudeBound *= 4   // four times the steps (the stability rule is then met too)
+        XCTAssertGreaterThanOrEqual(fine.steps, 4 * e.steps - 4)
+        let reference = try fine.solve([u0])[0]
+        let norm = reference.map { $0 * $0 }.reduce(0, +).squareRoot()
+        let error = zip(coarse, reference).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        XCTAssertLessThan(error / norm, 1e-4)
+    }
+}

@@ -84,13 +84,16 @@ extension Tape {
         let count = z.count, levels = layout.levels
         let recorded = isRecording && (z.requiresGrad || twiddles.requiresGrad)
         let (pair, y) = complexOutput(z.shape, requiresGrad: recorded)
-        // Inputs of every level after the first, kept for backward (level 0 reads z).
-        let saved = levels > 1 ? scratch((levels - 1) * 2 * count) : y.real.pointer
+        // Inputs of every level after the first, kept for backward (level 0 reads z);
+        // without a backward pass two buffers take turns.
+        let kept = recorded ? levels - 1 : min(levels - 1, 2)
+        let saved = levels > 1 ? scratch(kept * 2 * count) : y.real.pointer
         var srcRe = UnsafePointer(z.real.pointer), srcIm = UnsafePointer(z.imag.pointer)
         for k in 0..<levels {
             let last = k == levels - 1
-            let dstRe = last ? y.real.pointer : saved + k * 2 * count
-            let dstIm = last ? y.imag.pointer : saved + k * 2 * count + count
+            let slot = recorded ? k : k % 2
+            let dstRe = last ? y.real.pointer : saved + slot * 2 * count
+            let dstIm = last ? y.imag.pointer : saved + slot * 2 * count + count
             butterflyLevel(shape, layout: layout, level: k, twiddles: twiddles.pointer,
                            srcRe: srcRe, srcIm: srcIm, dstRe: dstRe, dstIm: dstIm)
             srcRe = UnsafePointer(dstRe); srcIm = UnsafePointer(dstIm)
@@ -142,7 +145,9 @@ private func butterflyLevel(_ shape: AxisLayout, layout: ButterflyLayout, level 
     }
 }
 
-/// The adjoint of one level: input gradient into `dx`, factor gradients added to `dTwiddles`.
+/// The adjoint of one level: input gradient into `dx`, factor gradients added to
+/// `dTwiddles`. Vectors are visited in order (pairs innermost) so memory is read once,
+/// front to back; factor gradients sum in that fixed order.
 private func butterflyLevelBackward(_ shape: AxisLayout, layout: ButterflyLayout, level k: Int,
                                     twiddles: UnsafePointer<Float>, dTwiddles: UnsafeMutablePointer<Float>?,
                                     xRe: UnsafePointer<Float>, xIm: UnsafePointer<Float>,
@@ -151,13 +156,14 @@ private func butterflyLevelBackward(_ shape: AxisLayout, layout: ButterflyLayout
     let n = layout.length, inner = shape.inner, s = layout.stride(ofLevel: k)
     let tw = twiddles + k * layout.pairs * 8
     let dtw = dTwiddles.map { $0 + k * layout.pairs * 8 }
-    for p in 0..<layout.pairs {
-        let f = tw + p * 8
-        let ar = f[0], ai = f[1], br = f[2], bi = f[3], cr = f[4], ci = f[5], dr = f[6], di = f[7]
-        let j = ButterflyLayout.firstIndex(pair: p, stride: s)
-        var da = (Float(0), Float(0)), db = (Float(0), Float(0)), dc = (Float(0), Float(0)), dd = (Float(0), Float(0))
-        for o in 0..<shape.outer {
-            let r1 = o * n * inner + j * inner, r2 = r1 + s * inner
+    for o in 0..<shape.outer {
+        let base = o * n * inner
+        for p in 0..<layout.pairs {
+            let f = tw + p * 8
+            let ar = f[0], ai = f[1], br = f[2], bi = f[3], cr = f[4], ci = f[5], dr = f[6], di = f[7]
+            let j = ButterflyLayout.firstIndex(pair: p, stride: s)
+            let r1 = base + j * inner, r2 = r1 + s * inner
+            var da = (Float(0), Float(0)), db = (Float(0), Float(0)), dc = (Float(0), Float(0)), dd = (Float(0), Float(0))
             for t in 0..<inner {
                 let g1r = gRe[r1 + t], g1i = gIm[r1 + t], g2r = gRe[r2 + t], g2i = gIm[r2 + t]
                 dxRe[r1 + t] = ar * g1r + ai * g1i + cr * g2r + ci * g2i
@@ -172,11 +178,11 @@ private func butterflyLevelBackward(_ shape: AxisLayout, layout: ButterflyLayout
                     dd.0 += g2r * x2r + g2i * x2i; dd.1 += g2i * x2r - g2r * x2i
                 }
             }
-        }
-        if let dtw {
-            let d = dtw + p * 8
-            d[0] += da.0; d[1] += da.1; d[2] += db.0; d[3] += db.1
-            d[4] += dc.0; d[5] += dc.1; d[6] += dd.0; d[7] += dd.1
+            if let dtw {
+                let d = dtw + p * 8
+                d[0] += da.0; d[1] += da.1; d[2] += db.0; d[3] += db.1
+                d[4] += dc.0; d[5] += dc.1; d[6] += dd.0; d[7] += dd.1
+            }
         }
     }
 }
