@@ -1,6 +1,8 @@
+import CohortCluster
+
 /// A problem with what the user gave an XD run (config, data, an operation that cannot
-/// stand in for a convolution): one readable line.
-public struct XDInputError: Error, CustomStringConvertible, Equatable {
+/// stand in for a convolution): one readable line, raised identically on every rank.
+public struct XDInputError: UniformError, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -11,6 +11,7 @@ final class TaskDataTests: XCTestCase {
         e.grid = grid
         e.resolution = grid
         e.time = time
+        e.viscosity = 0.1
         return e
     }
 

@@ -190,8 +190,8 @@ public enum XDComparisonRun {
         if let seed = options.seed {
             // The run directory keeps the seed it ran with, so --resume needs no flag.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            let replaced = lines.map { $0.hasPrefix("seed:") ? "seed: \(seed)" : $0 }
-            text = (replaced == lines ? lines + ["seed: \(seed)"] : replaced).joined(separator: "\n")
+            let given = lines.contains { $0.hasPrefix("seed:") }
+            text = (given ? lines.map { $0.hasPrefix("seed:") ? "seed: \(seed)" : $0 } : lines + ["seed: \(seed)"]).joined(separator: "\n")
         }
         _ = try XDConfig.parse(text)
         return (text, run.path, try run.create(configText: text))

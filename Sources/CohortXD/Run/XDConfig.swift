@@ -14,7 +14,7 @@ import Foundation
 ///   data_seed: 0                 # burgers: initial conditions (train first, then test)
 ///   grid: 1024                   # burgers: solver points
 ///   resolution: 256              # burgers: points kept (the model's input length)
-///   viscosity: 0.1               # burgers
+///   viscosity: 0.01              # burgers
 ///   time: 1.0                    # burgers: the map is u(., 0) -> u(., time)
 ///   dataset: fashion-mnist       # permuted_images: any [C, H, W] image dataset Cohort reads
 ///   side: 32                     # permuted_images: padded square side (power of two)
