@@ -42,3 +42,26 @@ check "shakespeare: a file that is not a play, one line under mpirun" \
 sed -e 's/sequence_length: 20/sequence_length: 0/' "$shk_tmp/tiny.yaml" > "$shk_tmp/zero.yaml"
 check "shakespeare: a sequence length of 0, one line" \
   expect_error "data.sequence_length: must be in 1...100000, got 0" "$shk_cohort" fed --config "$shk_tmp/zero.yaml" --out "$shk_tmp/zero-run"
+
+# ASHA over the character language model on plays, one worker (reproducible decisions):
+# two runs give the same results, and the journal is legal.
+cat > "$shk_tmp/tune.yaml" <<'YAML'
+name: char-lstm-check
+seed: 2
+metric: val_bits_per_character
+mode: min
+scheduler: {type: asha, eta: 3, min_resource: 1, max_resource: 9, max_trials: 9}
+trainable: {type: char_lstm, plays: [macbeth], sequence_length: 16, steps_per_unit: 2}
+space:
+  learning_rate: {type: loguniform, low: 1.0e-3, high: 3.0e-2}
+  hidden: {type: choice, values: [8, 16]}
+  batch_size: 8
+  cell: {type: choice, values: [lstm, gru]}
+YAML
+shk_tune() {
+  "$root/scripts/mpirun.sh" -np 2 cohort tune --config "$shk_tmp/tune.yaml" --out "$shk_tmp/t1" --quiet --no-fsync > /dev/null &&
+    "$root/scripts/mpirun.sh" -np 2 cohort tune --config "$shk_tmp/tune.yaml" --out "$shk_tmp/t2" --quiet --no-fsync > /dev/null &&
+    "$shk_cohort" tune --audit --out "$shk_tmp/t1" && same_results "$shk_tmp/t1" "$shk_tmp/t2" "again" &&
+    cmp "$shk_tmp/t1/best.json" "$shk_tmp/t2/best.json"
+}
+check "shakespeare: ASHA over a character LSTM on 1 worker twice: same results, legal journal" shk_tune
