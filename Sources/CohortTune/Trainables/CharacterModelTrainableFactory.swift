@@ -51,13 +51,11 @@ public struct CharacterModelTrainableFactory: TrainableFactory {
         if issues.isEmpty {
             do {
                 let vocabulary = try CharacterVocabulary.named(vocabularyName)
-                var scripts = try PlayScript.readDirectory(directory)
-                if !plays.isEmpty {
-                    if let unknown = plays.first(where: { name in !scripts.contains { $0.name == name } }) {
-                        throw ConfigError(at: "trainable.plays", "no play '\(unknown)' in \(directory)")
-                    }
-                    scripts = scripts.filter { plays.contains($0.name) }
+                let available = try PlayScript.files(in: directory).map(\.name)
+                if let unknown = plays.first(where: { !available.contains($0) }) {
+                    throw ConfigError(at: "trainable.plays", "no play '\(unknown)' in \(directory)")
                 }
+                let scripts = try PlayScript.readDirectory(directory, only: plays)
                 let text = try vocabulary.encode(vocabulary.restricting(scripts.map(\.text).joined()), what: "plays")
                 let testCount = Int(Double(text.count) * test), validationCount = Int(Double(text.count) * validation)
                 let trainCount = text.count - testCount - validationCount
