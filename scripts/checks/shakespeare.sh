@@ -34,6 +34,19 @@ shk_fedex() {
 }
 check "shakespeare: FedEx over local step sizes, same seed on 3 ranks twice: bit-identical rounds" shk_fedex
 
+# The clients written as LEAF's Shakespeare JSON and read back with the vocabulary train
+# exactly as the clients built from the plays (no validation part: export leaves it out).
+shk_leaf() {
+  sed -e 's/, validation_fraction: 0.2//' "$shk_tmp/tiny.yaml" > "$shk_tmp/plain.yaml" &&
+    "$shk_cohort" fed --config "$shk_tmp/plain.yaml" --export-leaf "$shk_tmp/leaf" > /dev/null &&
+    sed -e "s|^data: .*|data: {source: leaf, train: $shk_tmp/leaf/train, test: $shk_tmp/leaf/test, vocabulary: leaf}|" \
+      "$shk_tmp/plain.yaml" > "$shk_tmp/leaf.yaml" &&
+    shk_run 3 "$shk_tmp/plain" "$shk_tmp/plain.yaml" > /dev/null &&
+    shk_run 3 "$shk_tmp/from-leaf" "$shk_tmp/leaf.yaml" > /dev/null &&
+    "$shk_cohort" fed --compare "$shk_tmp/plain" "$shk_tmp/from-leaf" --tolerance 0
+}
+check "shakespeare: exported as LEAF JSON and read back with the vocabulary: bit-identical rounds" shk_leaf
+
 mkdir -p "$shk_tmp/prose"
 printf 'Some notes, not a play.\n' > "$shk_tmp/prose/notes.md"
 sed -e "s|plays: \[macbeth\]|plays_dir: $shk_tmp/prose|" "$shk_tmp/tiny.yaml" > "$shk_tmp/prose.yaml"
