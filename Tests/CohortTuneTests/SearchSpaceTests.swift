@@ -136,7 +136,7 @@ final class SearchSpaceTests: XCTestCase {
         trainable: {type: mystery}
         space: {x: 1}
         """), ["scheduler.type: unknown value 'bohb' (expected one of asha, sha, hyperband, async_hyperband, random)",
-               "trainable.type: unknown trainable 'mystery' (expected one of surrogate, mlp, cnn, command)"])
+               "trainable.type: unknown trainable 'mystery' (expected one of surrogate, mlp, cnn, char_lstm, command)"])
         XCTAssertEqual(issues("""
         scheduler: {type: sha, max_resource: 9, early_stopping_rate: 3}
         trainable: {type: surrogate, secnds_per_unit: 2, noise: -1}

@@ -28,6 +28,17 @@ import CohortTune
 ///   test: data/femnist/test
 ///   classes: 62
 ///   sample_shape: [1, 28, 28]
+///   vocabulary: leaf             # text data (LEAF's Shakespeare): LEAF's 80 characters,
+///                                # or the characters themselves as one string
+/// data:                          # LEAF's Shakespeare, built from the plays
+///   source: shakespeare
+///   plays_dir: /usr/local/share/cohort/plays   # default: where scripts/setup.sh puts them
+///   plays: [macbeth, hamlet]     # default: every play
+///   clients: 100                 # default: every role with enough samples
+///   sequence_length: 80
+///   train_fraction: 0.8
+///   minimum_samples: 64
+///   vocabulary: leaf
 /// ```
 ///
 /// `seed` (default: the experiment seed) names the generated data and the partition, so
@@ -37,7 +48,8 @@ public struct DataSpec: Equatable, Sendable {
         case synthetic(SyntheticFedProx)
         case centralized(name: String, dataDirectory: String?, pooled: Bool, clients: Int,
                          scheme: PartitionScheme, testFraction: Double)
-        case leaf(train: String, test: String?, classes: Int?, sampleShape: [Int]?)
+        case leaf(train: String, test: String?, classes: Int?, sampleShape: [Int]?, vocabulary: CharacterVocabulary?)
+        case shakespeare(ShakespeareClients)
     }
 
     public var source: Source
@@ -60,11 +72,25 @@ public struct DataSpec: Equatable, Sendable {
             return try FederatedDataset.partitioning(
                 source, clients: clients, scheme: scheme, validationFraction: validationFraction,
                 testFraction: testFraction, heldOutClients: heldOutClients, seed: seed)
-        case let .leaf(train, test, classes, shape):
+        case let .leaf(train, test, classes, shape, vocabulary):
             let name = train.split(separator: "/").last.map(String.init) ?? "leaf"
-            return try LEAFFormat.load(trainPath: train, testPath: test, name: name, classCount: classes, sampleShape: shape)
+            return try LEAFFormat.load(trainPath: train, testPath: test, name: name, classCount: classes, sampleShape: shape,
+                                       vocabulary: vocabulary)
                 .carvingValidation(fraction: validationFraction, seed: seed)
                 .holdingOut(heldOutClients, seed: seed)
+        case let .shakespeare(spec):
+            return try spec.build(seed: seed)
+                .carvingValidation(fraction: validationFraction, seed: seed)
+                .holdingOut(heldOutClients, seed: seed)
+        }
+    }
+
+    /// `vocabulary:`, `leaf` or the characters as one string.
+    private static func vocabulary(_ section: ConfigSection) -> CharacterVocabulary? {
+        guard let text = section.string("vocabulary") else { return nil }
+        do { return try CharacterVocabulary.named(text) } catch {
+            section.issues.add(section.at("vocabulary"), "\(error)")
+            return nil
         }
     }
 
@@ -82,7 +108,7 @@ public struct DataSpec: Equatable, Sendable {
         let issues = section.issues
         let before = issues.count
         let source = section.string("source") ?? {
-            issues.add(section.at("source"), "is missing (synthetic, digits, fashion-mnist, mnist, leaf, or a path)")
+            issues.add(section.at("source"), "is missing (synthetic, digits, fashion-mnist, mnist, leaf, shakespeare, or a path)")
             return ""
         }()
         let validation = section.double("validation_fraction", default: 0)
@@ -108,13 +134,29 @@ public struct DataSpec: Equatable, Sendable {
             section.check { try spec.validate() }
             parsed = .synthetic(spec)
         case "leaf":
-            section.finish(also: common + ["train", "test", "classes", "sample_shape"])
+            section.finish(also: common + ["train", "test", "classes", "sample_shape", "vocabulary"])
             let train = section.string("train")
             if train == nil { issues.add(section.at("train"), "is missing (a LEAF .json file or a directory of them)") }
             let classes = section.int("classes")
             if let classes, classes < 2 { issues.add(section.at("classes"), "must be at least 2, got \(classes)") }
+            let vocabulary = Self.vocabulary(section)
+            if let vocabulary, let classes, classes != vocabulary.count {
+                issues.add(section.at("classes"), "is \(classes) but the vocabulary has \(vocabulary.count) characters")
+            }
             parsed = train.map { .leaf(train: $0, test: section.string("test"), classes: classes,
-                                       sampleShape: section.integers("sample_shape")) }
+                                       sampleShape: section.integers("sample_shape"), vocabulary: vocabulary) }
+        case "shakespeare":
+            section.finish(also: common + ["plays_dir", "plays", "clients", "sequence_length", "train_fraction",
+                                        "minimum_samples", "vocabulary"])
+            var spec = ShakespeareClients(directory: section.string("plays_dir") ?? PlayScript.defaultDirectory)
+            spec.plays = section.strings("plays") ?? []
+            spec.clients = section.int("clients")
+            spec.sequenceLength = section.int("sequence_length", default: 80)
+            spec.trainFraction = section.double("train_fraction", default: 0.8)
+            spec.minimumSamples = section.int("minimum_samples", default: 64)
+            if let vocabulary = Self.vocabulary(section) { spec.vocabulary = vocabulary }
+            section.check { try spec.validate() }
+            parsed = .shakespeare(spec)
         case "":
             break
         default:

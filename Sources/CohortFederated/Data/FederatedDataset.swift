@@ -37,6 +37,8 @@ public struct FederatedDataset: Sendable, Equatable {
     public let sampleShape: [Int]
     /// The number of classes, the same for every client.
     public let classCount: Int
+    /// For text (Shakespeare): the characters that inputs and labels index.
+    public var vocabulary: CharacterVocabulary?
 
     /// Creates a federation after checking that every client's samples agree in shape
     /// and class count.
@@ -92,7 +94,9 @@ public struct FederatedDataset: Sendable, Equatable {
         let chosen = Set(stream.sampleWithoutReplacement(count, from: clients.count))
         let kept = clients.indices.filter { !chosen.contains($0) }.map { clients[$0] }
         let held = clients.indices.filter { chosen.contains($0) }.map { clients[$0] }
-        return try FederatedDataset(name: name, clients: kept, heldOutClients: heldOutClients + held)
+        var result = try FederatedDataset(name: name, clients: kept, heldOutClients: heldOutClients + held)
+        result.vocabulary = vocabulary
+        return result
     }
 
     /// Carves a validation part out of every client's training part (for clients that
@@ -112,7 +116,9 @@ public struct FederatedDataset: Sendable, Equatable {
         }
         let trained = try clients.enumerated().map { try carve($1, $0, 0) }
         let held = try heldOutClients.enumerated().map { try carve($1, $0, 1) }
-        return try FederatedDataset(name: name, clients: trained, heldOutClients: held)
+        var result = try FederatedDataset(name: name, clients: trained, heldOutClients: held)
+        result.vocabulary = vocabulary
+        return result
     }
 
     /// The per-client split stream identity within CohortData's split streams.

@@ -15,7 +15,11 @@ import Foundation
 /// e.g. FEMNIST's 784 pixels, or 28 rows of 28); `y` one whole-number class per sample.
 /// LEAF ships a train and a test directory, each of one or more such files; a user's
 /// training samples come from the first, its test samples from the second. Text data
-/// (Shakespeare, Sent140) needs a vocabulary and is refused with a message that says so.
+/// (LEAF's Shakespeare: `x` a string of characters, `y` one character) is read when a
+/// ``CharacterVocabulary`` is given: each character becomes its index, a sample of n
+/// characters has shape [n], and a character outside the vocabulary (in the training
+/// or the test files) is an error that names it. Without a vocabulary, text is refused
+/// with a message that says so.
 ///
 /// Every problem names the file, and the user and sample where it lies.
 public enum LEAFFormat {
@@ -32,9 +36,9 @@ public enum LEAFFormat {
 
     /// The users of one file, in the order its `users` list gives them, read by
     /// ``LEAFStreamReader`` straight into flat buffers.
-    public static func readFile(_ path: String) throws -> [UserSamples] {
+    public static func readFile(_ path: String, vocabulary: CharacterVocabulary? = nil) throws -> [UserSamples] {
         try checkIsFile(path)
-        let doc = try LEAFStreamReader.read(path: path)
+        let doc = try LEAFStreamReader.read(path: path, vocabulary: vocabulary)
         guard doc.isObject else {
             throw FederatedError.badData(path: path, message: "is not a LEAF file: the top level must be an object with users, num_samples and user_data")
         }
@@ -71,12 +75,12 @@ public enum LEAFFormat {
     }
 
     /// The users of a file, or of every `.json` file of a directory (in name order).
-    public static func readPath(_ path: String) throws -> [UserSamples] {
+    public static func readPath(_ path: String, vocabulary: CharacterVocabulary? = nil) throws -> [UserSamples] {
         let files = try jsonFiles(at: path)
         var users: [UserSamples] = []
         var origin: [String: String] = [:]
         for file in files {
-            for user in try readFile(file) {
+            for user in try readFile(file, vocabulary: vocabulary) {
                 if let first = origin[user.id] {
                     throw FederatedError.badData(path: file, message: "user \(user.id) also appears in \(first)")
                 }
@@ -96,13 +100,15 @@ public enum LEAFFormat {
     ///   - classCount: the number of classes (62 for FEMNIST); by default one more than
     ///     the largest label seen.
     ///   - sampleShape: a shape to view each sample as (e.g. `[1, 28, 28]`), of the same size.
+    ///   - vocabulary: for text data; the class count is then its size.
     public static func load(trainPath: String, testPath: String?, name: String = "leaf",
-                            classCount: Int? = nil, sampleShape: [Int]? = nil) throws -> FederatedDataset {
-        let train = try readPath(trainPath)
+                            classCount: Int? = nil, sampleShape: [Int]? = nil,
+                            vocabulary: CharacterVocabulary? = nil) throws -> FederatedDataset {
+        let train = try readPath(trainPath, vocabulary: vocabulary)
         guard !train.isEmpty else {
             throw FederatedError.badData(path: trainPath, message: "holds no users")
         }
-        let test = try testPath.map(readPath) ?? []
+        let test = try testPath.map { try readPath($0, vocabulary: vocabulary) } ?? []
         let trainIDs = Set(train.map(\.id))
         if let stranger = test.first(where: { !trainIDs.contains($0.id) }) {
             throw FederatedError.badData(path: testPath ?? "", message: "user \(stranger.id) has test samples but no training samples in \(trainPath)")
@@ -118,7 +124,7 @@ public enum LEAFFormat {
                                               message: "\(viewShape) does not hold the \(shape.reduce(1, *)) values of a sample")
         }
         let largest = (train + test).flatMap(\.labels).max() ?? 0
-        let classes = classCount ?? Int(largest) + 1
+        let classes = classCount ?? vocabulary?.count ?? Int(largest) + 1
         guard Int(largest) < classes else {
             throw FederatedError.invalidValue(field: "data.classes", message: "is \(classes) but the data has label \(largest)")
         }
@@ -131,7 +137,9 @@ public enum LEAFFormat {
                 validation: try dataset([], [], viewShape, classes, user.id + "/validation"),
                 test: try dataset(testUser?.features ?? [], testUser?.labels ?? [], viewShape, classes, user.id + "/test"))
         }
-        return try FederatedDataset(name: name, clients: clients)
+        var federation = try FederatedDataset(name: name, clients: clients)
+        federation.vocabulary = vocabulary
+        return federation
     }
 
     // MARK: Implementation
@@ -178,8 +186,19 @@ extension LEAFFormat {
     /// training samples and `directory/test/data.json` with its test samples (training
     /// and held-out clients alike; validation parts are left out), so other tools train
     /// on exactly the data a config names. Values are written in their shortest exact
-    /// form, so reading them back gives the same floats.
+    /// form, so reading them back gives the same floats; a federation of text (one with
+    /// a vocabulary) is written as LEAF's Shakespeare is, `x` strings and `y` characters.
     public static func write(_ federation: FederatedDataset, to directory: String) throws {
+        let vocabulary = federation.vocabulary
+        func character(_ value: Float) -> String {
+            guard let vocabulary, value >= 0, let k = Int(exactly: value), k < vocabulary.count else { return "" }
+            return String(Character(vocabulary.characters[k]))
+        }
+        func quoted(_ text: String) -> String {
+            var out = ""
+            JSONValue.string(text).write(to: &out)
+            return out
+        }
         let clients = federation.clients + federation.heldOutClients
         for (part, select) in [("train", { (c: FederatedClient) in c.train }), ("test", { (c: FederatedClient) in c.test })] {
             var text = "{\"users\": ["
@@ -192,11 +211,17 @@ extension LEAFFormat {
                 let width = data.featureCount
                 text += (k > 0 ? ", " : "") + "\"\(client.id)\": {\"x\": ["
                 for i in 0 ..< data.count {
-                    text += (i > 0 ? ", [" : "[")
-                    text += data.features[i * width ..< (i + 1) * width].map { "\($0)" }.joined(separator: ", ")
-                    text += "]"
+                    let sample = data.features[i * width ..< (i + 1) * width]
+                    if vocabulary != nil {
+                        text += (i > 0 ? ", " : "") + quoted(sample.map(character).joined())
+                    } else {
+                        text += (i > 0 ? ", [" : "[")
+                        text += sample.map { "\($0)" }.joined(separator: ", ")
+                        text += "]"
+                    }
                 }
-                text += "], \"y\": [" + data.labels.map(String.init).joined(separator: ", ") + "]}"
+                let labels = vocabulary != nil ? data.labels.map { quoted(character(Float($0))) } : data.labels.map(String.init)
+                text += "], \"y\": [" + labels.joined(separator: ", ") + "]}"
             }
             text += "}}\n"
             let folder = directory + "/" + part

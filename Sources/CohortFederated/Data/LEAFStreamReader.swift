@@ -1,3 +1,4 @@
+import CohortData
 import Foundation
 
 /// Reads one LEAF JSON file in a single pass, a few megabytes at a time, straight into
@@ -35,19 +36,23 @@ struct LEAFStreamReader {
     private var consumed = 0
     private var atEnd = false
     private let chunk: Int
+    /// For text data (Shakespeare): each `x` is a string whose characters become their
+    /// indices, each `y` one character; nil for numbers.
+    private let vocabulary: CharacterVocabulary?
 
-    init(handle: FileHandle, chunk: Int) {
+    init(handle: FileHandle, chunk: Int, vocabulary: CharacterVocabulary? = nil) {
         self.handle = handle
         self.chunk = Swift.max(1, chunk)
+        self.vocabulary = vocabulary
     }
 
     /// Parses the whole file, `chunk` bytes at a time.
-    static func read(path: String, chunk: Int = 4 << 20) throws -> Document {
+    static func read(path: String, chunk: Int = 4 << 20, vocabulary: CharacterVocabulary? = nil) throws -> Document {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw FederatedError.badData(path: path, message: "cannot be read (no permission?)")
         }
         defer { try? handle.close() }
-        var reader = LEAFStreamReader(handle: handle, chunk: chunk)
+        var reader = LEAFStreamReader(handle: handle, chunk: chunk, vocabulary: vocabulary)
         do {
             return try reader.document()
         } catch let error as SyntaxError {
@@ -442,13 +447,17 @@ struct LEAFStreamReader {
         var out = Samples()
         if try closesAtOnce(0x5D) { return out }
         repeat {
+            if let vocabulary {
+                try textSample(vocabulary, into: &out, try peekToken() == 0x22 ? try string() : nil)
+                continue
+            }
             var shape: [Int] = []
             var text = false, regular = true
             let before = out.features.count
             try sample(depth: 0, shape: &shape, into: &out.features, text: &text, regular: &regular)
             if out.problem == nil {
                 if !regular {
-                    out.problem = (out.count, text ? "x is text; text data (Shakespeare, Sent140) needs a vocabulary and is not read as numbers"
+                    out.problem = (out.count, text ? "x is text; text data (Shakespeare, Sent140) needs a vocabulary (data.vocabulary) and is not read as numbers"
                                                    : "x must be a number or a regularly nested list of numbers")
                 } else {
                     if shape.isEmpty { shape = [1] }
@@ -463,6 +472,28 @@ struct LEAFStreamReader {
             out.count += 1
         } while try another(closing: 0x5D)
         return out
+    }
+
+    /// One text sample: its characters' indices (shape [characters]), or a problem.
+    private mutating func textSample(_ vocabulary: CharacterVocabulary, into out: inout Samples, _ text: String?) throws {
+        defer { out.count += 1 }
+        guard out.problem == nil else { if text == nil { try skipValue() }; return }
+        guard let text else {
+            try skipValue()
+            out.problem = (out.count, "x must be a string of text (the data names a vocabulary)")
+            return
+        }
+        let shape = [text.unicodeScalars.count]
+        guard shape[0] > 0 else { out.problem = (out.count, "x is empty (a sequence length of 0)"); return }
+        if out.count == 0 { out.shape = shape } else if shape != out.shape {
+            out.problem = (out.count, "x has \(shape[0]) characters, sample 0 has \(out.shape[0])")
+            return
+        }
+        do {
+            for k in try vocabulary.encode(text, what: "x") { out.features.append(Float(k)) }
+        } catch {
+            out.problem = (out.count, "\(error)")
+        }
     }
 
     /// One sample's value, read whole whatever it holds: numbers are appended, the shape
@@ -507,8 +538,18 @@ struct LEAFStreamReader {
         if try closesAtOnce(0x5D) { return (labels, 0, nil) }
         repeat {
             if try peekToken() == 0x22 {
-                _ = try string()
-                if problem == nil { problem = (count, "label is text; text data (Shakespeare, Sent140) needs a vocabulary and is not read as numbers") }
+                let text = try string()
+                if let vocabulary {
+                    let scalars = Array(text.unicodeScalars)
+                    if scalars.count == 1, let k = vocabulary.index(of: scalars[0]) {
+                        labels.append(k)
+                    } else if problem == nil {
+                        problem = (count, scalars.count == 1 ? "label \(CharacterVocabulary.show(scalars[0])) is not in the vocabulary"
+                                                            : "label must be one character, got \(scalars.count)")
+                    }
+                } else if problem == nil {
+                    problem = (count, "label is text; text data (Shakespeare, Sent140) needs a vocabulary (data.vocabulary) and is not read as numbers")
+                }
             } else if let value = try wholeNumber(), value >= 0, value <= Int(Int32.max) {
                 labels.append(Int32(value))
             } else if problem == nil {

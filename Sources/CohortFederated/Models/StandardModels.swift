@@ -10,11 +10,15 @@ extension FederatedModelCatalog {
     ///   Synthetic experiments).
     /// - `mlp`: Linear layers of sizes `hidden` (default [200, 200], FedAvg's "2NN") with
     ///   `activation` (relu, tanh, sigmoid, gelu) between them.
+    /// - `char_lstm`: a next-character model over index sequences (LEAF's Shakespeare
+    ///   model by default: an embedding of 8, two LSTM layers of 256, a softmax over the
+    ///   vocabulary); `cell: gru` for GRU layers (``CharacterModelFactory``).
     /// - `command`: a user's model in a program of its own (``CommandModelFactory``).
     public static var standard: FederatedModelCatalog {
         FederatedModelCatalog([
             ("logistic", { spec in try TensorModelFactory(spec: spec, hidden: [], allowed: ["type"]) }),
             ("mlp", { spec in try TensorModelFactory(spec: spec, hidden: [200, 200], allowed: ["type", "hidden", "activation"]) }),
+            ("char_lstm", { spec in try CharacterModelFactory(spec: spec) }),
             ("command", { spec in try CommandModelFactory(spec: spec) }),
         ])
     }

@@ -15,6 +15,12 @@ public final class TensorCoreModel: FederatedModel {
     /// Whether initial parameters are all zero (logistic regression, as FedProx's
     /// reference code starts it) rather than drawn by each layer's initializer.
     public let zeroInitialization: Bool
+    /// For a character model: inputs are indices into a vocabulary of this size, checked
+    /// before use (an embedding would otherwise meet an index it has no row for).
+    public let indexInputs: Int?
+    /// Gradients are scaled to at most this global norm before each step (recurrent
+    /// models); nil for none.
+    public let gradientClipNorm: Float?
 
     private let tape = Tape()
     private let evaluationTape = Tape(mode: .evaluation)
@@ -28,7 +34,8 @@ public final class TensorCoreModel: FederatedModel {
     /// Samples scored per evaluation batch.
     static let evaluationBatch = 512
 
-    public init(module: Module, inputShape: [Int], zeroInitialization: Bool = false) throws {
+    public init(module: Module, inputShape: [Int], zeroInitialization: Bool = false,
+                indexInputs: Int? = nil, gradientClipNorm: Float? = nil) throws {
         model = Model(module, seed: 0)
         guard model.state.count == 0 else {
             throw FederatedError.invalidValue(
@@ -36,6 +43,8 @@ public final class TensorCoreModel: FederatedModel {
         }
         self.inputShape = inputShape
         self.zeroInitialization = zeroInitialization
+        self.indexInputs = indexInputs
+        self.gradientClipNorm = gradientClipNorm
         batchCapacity = Self.evaluationBatch
         inputStorage = TensorStorage(capacity: batchCapacity * inputShape.reduce(1, *))
         labels = [Int32](repeating: 0, count: batchCapacity)
@@ -55,6 +64,7 @@ public final class TensorCoreModel: FederatedModel {
         guard hp.batchSize <= batchCapacity else {
             throw FederatedError.invalidValue(field: "local.batch_size", message: "must be at most \(batchCapacity), got \(hp.batchSize)")
         }
+        try checkIndices(data)
         let optimizer = try localOptimizer(momentum: hp.momentum, weightDecay: hp.weightDecay)
         optimizer.schedule = .constant(Float(hp.learningRate))
         optimizer.stepCount = 0
@@ -87,6 +97,7 @@ public final class TensorCoreModel: FederatedModel {
                     if mu > 0 {
                         for i in 0 ..< w.count { g[i] += mu * (w[i] - anchor[i]) }
                     }
+                    if let gradientClipNorm { model.clipGradientNorm(gradientClipNorm) }
                     optimizer.step(model)
                 }
             }
@@ -103,12 +114,21 @@ public final class TensorCoreModel: FederatedModel {
         return sgd
     }
 
+    private func checkIndices(_ data: Dataset) throws {
+        guard let indexInputs else { return }
+        if let bad = data.features.firstIndex(where: { !($0 >= 0 && $0 < Float(indexInputs) && $0 == $0.rounded()) }) {
+            throw FederatedError.badData(
+                path: data.name, message: "sample \(bad / max(data.featureCount, 1)) holds \(data.features[bad]), not a character index in 0..<\(indexInputs)")
+        }
+    }
+
     /// Tags the dropout streams of a client's local training.
     static let dropoutPurpose: UInt64 = 0x4472_6F70_4F75_7421 // "DropOut!"
 
     // MARK: Evaluation
 
     public func evaluate(on data: Dataset) throws -> EvaluationSums {
+        try checkIndices(data)
         var sums = EvaluationSums()
         let features = UnsafeMutableBufferPointer(start: inputStorage.base, count: inputStorage.capacity)
         labels.withUnsafeMutableBufferPointer { labelBuffer in

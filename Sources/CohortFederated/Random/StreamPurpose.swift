@@ -13,6 +13,8 @@ public enum StreamPurpose {
     public static let partition: UInt64 = 0x5061_7274_6974_696F // "Partitio"
     /// Splitting one client's samples into train, validation and test; identity = client.
     public static let clientSplit: UInt64 = 0x436C_6953_706C_6974 // "CliSplit"
+    /// Choosing which Shakespeare roles become clients (LEAF's sampling of users).
+    public static let clientChoice: UInt64 = 0x436C_6943_686F_6963 // "CliChoic"
     /// Choosing the held-out clients.
     public static let heldOut: UInt64 = 0x4865_6C64_4F75_7421 // "HeldOut!"
     /// Choosing the clients of a round; identity = round.

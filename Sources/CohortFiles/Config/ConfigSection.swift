@@ -129,6 +129,18 @@ public struct ConfigSection {
         return out
     }
 
+    /// A list of names.
+    public func strings(_ key: String) -> [String]? {
+        guard let v = value(key) else { return nil }
+        guard let list = v.arrayValue else { issue(key, "must be a list of names, got \(v.kindName)"); return nil }
+        var out: [String] = []
+        for (i, item) in list.enumerated() {
+            guard let s = item.stringValue else { issues.add("\(at(key))[\(i)]", "must be a name, got \(item.kindName)"); return nil }
+            out.append(s)
+        }
+        return out
+    }
+
     // MARK: Names and switches
 
     public func bool(_ key: String, default fallback: Bool) -> Bool {

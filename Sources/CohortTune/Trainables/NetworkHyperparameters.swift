@@ -187,7 +187,7 @@ public struct NetworkHyperparameters: Equatable, Sendable {
     }
 
     /// Why `domain` can produce a value the requirement refuses, or `nil`.
-    private static func check(_ domain: ParameterDomain, against requirement: Requirement) -> String? {
+    static func check(_ domain: ParameterDomain, against requirement: Requirement) -> String? {
         let expected = "must be \(requirement.summary)"
         switch domain {
         case let .uniform(low, high), let .logUniform(low, high):

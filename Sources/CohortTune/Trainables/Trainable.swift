@@ -167,6 +167,7 @@ public struct TrainableCatalog: Sendable {
         var c = TrainableCatalog()
         c.register("surrogate") { section, context in try SurrogateTrainableFactory(section: section, context: context) }
         c.registerNetworks()
+        c.registerCharacterModel()
         c.register("command") { section, context in try CommandTrainableFactory(section: section, context: context) }
         return c
     }
