@@ -88,14 +88,7 @@ public final class Trainer {
                 correct += logits.countCorrect(labels: lb)
                 seen += n
             }
-            if ranks > 1 {
-                try communicator.allreduce(model.gradients.flat, op: .sum)
-                if model.state.count > 0 {
-                    try communicator.allreduce(model.state.flat, op: .sum)
-                    let inv = 1 / Float(ranks)
-                    for i in model.state.flat.indices { model.state.flat[i] *= inv }
-                }
-            }
+            try Trainer.combineShards(of: model, communicator: communicator)
             optimizer.step(model)
             if verifiesReplicas { try checkReplicas() }
         }
@@ -103,6 +96,20 @@ public final class Trainer {
         if ranks > 1 { try communicator.allreduce(&totals, op: .sum) }
         return EpochStats(loss: totals[0] / max(totals[2], 1), accuracy: totals[1] / max(totals[2], 1),
                           samples: Int(totals[2]), steps: batches.count)
+    }
+
+    /// Steps 3 and 4's collectives: sums every rank's shard gradient into the batch's
+    /// gradient (one allreduce of the flat buffer) and averages the non-trainable state
+    /// (batch-norm statistics computed per shard). Nothing to do on one rank.
+    public static func combineShards(of model: Model, communicator: Communicator) throws {
+        let ranks = communicator.size
+        guard ranks > 1 else { return }
+        try communicator.allreduce(model.gradients.flat, op: .sum)
+        if model.state.count > 0 {
+            try communicator.allreduce(model.state.flat, op: .sum)
+            let inv = 1 / Float(ranks)
+            for i in model.state.flat.indices { model.state.flat[i] *= inv }
+        }
     }
 
     /// Dropout masks depend on (seed, rank, epoch) only, so a resumed run draws the same

@@ -120,14 +120,7 @@ final class XDTrainer {
                 lossSum += Double(loss.item) * Double(n)
                 seen += n
             }
-            if ranks > 1 {
-                try communicator.allreduce(model.gradients.flat, op: .sum)
-                if model.state.count > 0 {
-                    try communicator.allreduce(model.state.flat, op: .sum)
-                    let inv = 1 / Float(ranks)
-                    for i in model.state.flat.indices { model.state.flat[i] *= inv }
-                }
-            }
+            try Trainer.combineShards(of: model, communicator: communicator)
             optimizer.step(model)
             if verifyEvery > 0 && optimizer.stepCount % verifyEvery == 0 { try checkReplicas() }
         }
