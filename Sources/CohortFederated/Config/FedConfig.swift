@@ -14,6 +14,8 @@ import Foundation
 ///   clients_per_round: 10          # and/or fraction: 0.1
 ///   drop_rate: 0.0                 # share of sampled clients that straggle
 ///   stragglers: drop               # drop | partial_work (FedProx)
+///   partial_work_epochs: up_to_e   # a straggler's epochs: up_to_e (1..E, the paper) or
+///                                  #   below_e (1..E-1, FedProx's reference code)
 /// local:                           # each client's training
 ///   lr: 0.01
 ///   momentum: 0.0
@@ -106,11 +108,15 @@ public struct FedConfig: Sendable {
 
         var sampling = ClientSampling()
         if let s = top.section("sampling", required: true, hint: "clients_per_round and/or fraction") {
-            s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers"])
+            s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers", "partial_work_epochs"])
             sampling.clientsPerRound = s.int("clients_per_round")
             sampling.fraction = s.double("fraction")
             sampling.dropRate = s.double("drop_rate", default: 0)
             sampling.stragglers = s.choice("stragglers", StragglerPolicy.drop)
+            sampling.partialWorkEpochs = s.choice("partial_work_epochs", PartialWorkEpochs.upToE)
+            if s.has("partial_work_epochs") && sampling.stragglers != .partialWork {
+                issues.add("sampling.partial_work_epochs", "applies only with stragglers: partial_work")
+            }
             if sampling.clientsPerRound == nil && sampling.fraction == nil {
                 issues.add("sampling", "give clients_per_round, fraction, or both")
             }

@@ -9,7 +9,9 @@ import CohortTune
 ///   type: sha                      # random | sha
 ///   arms: 9                        # configurations to try
 ///   eta: 3                         # sha: keep the best 1/eta at each rung
-///   min_rounds: 25                 # sha: rounds at rung 0 (the top rung runs `rounds`)
+///   min_rounds: 25                 # sha: rounds at rung 0; rung k runs min_rounds * eta^k, so the top
+///                                  #   rung runs min_rounds * eta^floor(log_eta(rounds / min_rounds)),
+///                                  #   which is below `rounds` unless rounds / min_rounds is a power of eta
 ///   space:                         # names are server.<setting> or local.<hyperparameter>
 ///     server.lr: {type: loguniform, low: 0.1, high: 10.0}
 ///     server.momentum: {type: choice, values: [0.0, 0.9]}

@@ -7,8 +7,17 @@ public enum StragglerPolicy: String, Codable, Sendable, CaseIterable {
     /// Its update is dropped, as FedAvg does under a deadline.
     case drop
     /// It sends what it finished: FedProx's "partial work", a number of local epochs drawn
-    /// uniformly from 1 ... E.
+    /// uniformly (see ``PartialWorkEpochs``).
     case partialWork = "partial_work"
+}
+
+/// The range a straggler's local epochs are drawn from under partial work.
+public enum PartialWorkEpochs: String, Codable, Sendable, CaseIterable {
+    /// 1 ... E, as the FedProx paper describes it.
+    case upToE = "up_to_e"
+    /// 1 ... E-1, as FedProx's reference code draws it (numpy's randint excludes its upper
+    /// bound), so a straggler always does less than E. With E = 1 it runs the one epoch.
+    case belowE = "below_e"
 }
 
 /// How many clients take part in a round, and how many of them straggle.
@@ -20,13 +29,15 @@ public struct ClientSampling: Codable, Equatable, Sendable {
     /// The share of sampled clients that straggle (FedProx's drop percent).
     public var dropRate: Double
     public var stragglers: StragglerPolicy
+    public var partialWorkEpochs: PartialWorkEpochs
 
     public init(clientsPerRound: Int? = nil, fraction: Double? = nil, dropRate: Double = 0,
-                stragglers: StragglerPolicy = .drop) {
+                stragglers: StragglerPolicy = .drop, partialWorkEpochs: PartialWorkEpochs = .upToE) {
         self.clientsPerRound = clientsPerRound
         self.fraction = fraction
         self.dropRate = dropRate
         self.stragglers = stragglers
+        self.partialWorkEpochs = partialWorkEpochs
     }
 
     /// Clients sampled per round out of `population`; throws when the request cannot be met.
@@ -108,13 +119,14 @@ public struct ClientSampler: Sendable {
     }
 
     /// The local epochs `client` runs in `round`: `epochs`, or for a straggler under
-    /// partial work a uniform draw from 1 ... `epochs`.
+    /// partial work a uniform draw from 1 ... `epochs` (1 ... `epochs` - 1 with
+    /// ``PartialWorkEpochs/belowE``).
     public func localEpochs(round: Int, client: Int, epochs: Int, participants: RoundParticipants) -> Int {
-        guard sampling.stragglers == .partialWork, participants.stragglers.contains(client), epochs > 1 else {
-            return epochs
-        }
+        guard sampling.stragglers == .partialWork, participants.stragglers.contains(client) else { return epochs }
+        let choices = sampling.partialWorkEpochs == .belowE ? epochs - 1 : epochs
+        guard choices > 1 else { return Swift.min(epochs, 1) }
         var stream = RandomStream(seed: seed, stream: [StreamPurpose.stragglerWork, UInt64(round), UInt64(client)])
-        return 1 + stream.index(below: epochs)
+        return 1 + stream.index(below: choices)
     }
 }
 
