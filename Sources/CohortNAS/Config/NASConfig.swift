@@ -29,6 +29,12 @@ import Foundation
 ///   clamp: 1.0e-5              # gaea: smallest weight before renormalizing
 ///   single_level: false        # gaea, darts: weights and architecture on the same training batches
 ///   warmup_epochs: 0           # gaea, darts: epochs of weight steps before the architecture moves
+///   step_order: weights_first  # gaea, darts bilevel: weights_first, or architecture_first (the
+///                              #   authors' code: the architecture step, then the weight step)
+///   derive_from: last_epoch    # gaea, darts: the cell after the last epoch, or best_epoch: the cell
+///                              #   of the epoch whose supernet scored best on validation (the authors' code)
+///   entropy_weight: 0          # gaea: weight of the KL-from-uniform regulariser on each edge
+///   adapt_step: false          # gaea: eta divided by the step's largest absolute gradient
 ///   learning_rate: 3.0e-4      # darts: Adam on the logits, betas (0.5, 0.999)
 /// retrain:                     # training chosen architectures from scratch
 ///   top: 3                     # rsws: candidates retrained (gaea, darts: the derived one)
@@ -66,6 +72,21 @@ public struct NASConfig: Sendable {
         public init() {}
     }
 
+    /// The order of a bilevel step's two updates. Weights first is the default here;
+    /// the GAEA and DARTS authors' code steps the architecture first.
+    public enum StepOrder: String, CaseIterable, Sendable {
+        case weightsFirst = "weights_first"
+        case architectureFirst = "architecture_first"
+    }
+
+    /// Which cell a GAEA or DARTS search returns: the one derived after the last epoch,
+    /// or (as the authors' code) the one of the epoch whose supernet had the best
+    /// validation accuracy (the earliest such epoch on ties).
+    public enum DeriveFrom: String, CaseIterable, Sendable {
+        case lastEpoch = "last_epoch"
+        case bestEpoch = "best_epoch"
+    }
+
     /// GAEA: exponentiated gradient on each edge's simplex.
     public struct GAEA: Sendable, Equatable {
         public var eta = 0.1
@@ -73,6 +94,12 @@ public struct NASConfig: Sendable {
         public var singleLevel = false
         /// Epochs of weight steps only before the architecture starts to move.
         public var warmupEpochs = 0
+        public var stepOrder = StepOrder.weightsFirst
+        public var deriveFrom = DeriveFrom.lastEpoch
+        /// The entropy regulariser's weight (the authors' `arch_weight_decay`; 0 there too).
+        public var entropyWeight = 0.0
+        /// Divide eta by the step's largest absolute gradient (the authors' `adapt_lr`).
+        public var adaptStep = false
         public init() {}
     }
 
@@ -86,6 +113,8 @@ public struct NASConfig: Sendable {
         public var singleLevel = false
         /// Epochs of weight steps only before the architecture starts to move.
         public var warmupEpochs = 0
+        public var stepOrder = StepOrder.weightsFirst
+        public var deriveFrom = DeriveFrom.lastEpoch
         public init() {}
     }
 
@@ -186,6 +215,10 @@ public struct NASConfig: Sendable {
             c.gaea.clamp = strategy.double("clamp", default: c.gaea.clamp, above: 0, below: 0.2)
             c.gaea.singleLevel = strategy.bool("single_level", default: c.gaea.singleLevel)
             c.gaea.warmupEpochs = strategy.int("warmup_epochs", default: c.gaea.warmupEpochs, min: 0, max: 100_000)
+            c.gaea.stepOrder = strategy.choice("step_order", c.gaea.stepOrder)
+            c.gaea.deriveFrom = strategy.choice("derive_from", c.gaea.deriveFrom)
+            c.gaea.entropyWeight = strategy.double("entropy_weight", default: c.gaea.entropyWeight, min: 0, max: 1e6)
+            c.gaea.adaptStep = strategy.bool("adapt_step", default: c.gaea.adaptStep)
         case .darts:
             c.darts.learningRate = Float(strategy.double("learning_rate", default: Double(c.darts.learningRate), max: 1e6, above: 0))
             c.darts.beta1 = Float(strategy.double("beta1", default: Double(c.darts.beta1), min: 0, below: 1))
@@ -194,6 +227,8 @@ public struct NASConfig: Sendable {
             c.darts.initialScale = strategy.double("initial_scale", default: c.darts.initialScale, max: 1e6, above: 0)
             c.darts.singleLevel = strategy.bool("single_level", default: c.darts.singleLevel)
             c.darts.warmupEpochs = strategy.int("warmup_epochs", default: c.darts.warmupEpochs, min: 0, max: 100_000)
+            c.darts.stepOrder = strategy.choice("step_order", c.darts.stepOrder)
+            c.darts.deriveFrom = strategy.choice("derive_from", c.darts.deriveFrom)
         }
         strategy.finish()
 

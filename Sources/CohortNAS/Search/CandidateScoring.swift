@@ -58,17 +58,35 @@ final class CandidateScoring {
 
     /// Correct counts and summed losses of every unit, in unit order, on every rank.
     func score(_ units: [(architecture: CellArchitecture, indices: ArraySlice<Int>)]) throws -> [(correct: Double, lossSum: Double)] {
+        try score(unitCount: units.count) { u in trainer.score(units[u].architecture, validation, indices: units[u].indices) }
+    }
+
+    /// The distribution of any `unitCount` units: unit u scored by `scoreUnit(u)` on rank u mod N.
+    func score(unitCount: Int, _ scoreUnit: (Int) -> (correct: Int, lossSum: Double)) throws -> [(correct: Double, lossSum: Double)] {
         let rank = communicator.rank, ranks = communicator.size
         var mine: [Double] = []
-        for u in stride(from: rank, to: units.count, by: ranks) {
-            let s = trainer.score(units[u].architecture, validation, indices: units[u].indices)
+        for u in stride(from: rank, to: unitCount, by: ranks) {
+            let s = scoreUnit(u)
             mine += [Double(s.correct), s.lossSum]
         }
         let all = ranks > 1 ? try communicator.allgather(mine) : [mine]
-        return units.indices.map { u in
+        return (0..<unitCount).map { u in
             let part = all[u % ranks], at = 2 * (u / ranks)
             return (part[at], part[at + 1])
         }
+    }
+
+    /// Accuracy and mean loss of the supernet along its mixture (architecture weights
+    /// fixed) on the whole validation split, chunk by chunk.
+    func scoreMixture(_ weights: ArchitectureWeights) throws -> (accuracy: Double, loss: Double) {
+        let chunks = validationChunks
+        let results = try score(unitCount: chunks.count) { u in
+            trainer.score(validation, indices: chunks[u]) { tape in SupernetSearch.mixturePath(weights, tape, trainable: false).0 }
+        }
+        var correct = 0.0, loss = 0.0
+        for r in results { correct += r.correct; loss += r.lossSum }   // fixed order on every rank count
+        let samples = Double(Swift.max(validation.count, 1))
+        return (correct / samples, loss / samples)
     }
 
     /// Accuracy and mean loss of each architecture on the samples `batches` cover.

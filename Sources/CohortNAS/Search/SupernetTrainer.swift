@@ -106,11 +106,17 @@ final class SupernetTrainer {
     /// `indices`, as one batch (its statistics normalize). The same on every rank:
     /// no sharding, no state changes.
     func score(_ architecture: CellArchitecture, _ data: Dataset, indices: ArraySlice<Int>) -> (correct: Int, lossSum: Double) {
+        score(data, indices: indices) { _ in .single(architecture) }
+    }
+
+    /// The same along the path `makePath` builds on the scoring tape (the mixture, for
+    /// the supernet's own validation accuracy).
+    func score(_ data: Dataset, indices: ArraySlice<Int>, path makePath: (Tape) -> CellPath) -> (correct: Int, lossSum: Double) {
         scoringTape.reset()
         reserve(indices.count)
         let n = data.fillBatch(indices, features: UnsafeMutableBufferPointer(start: inputs.base, count: inputs.capacity), labels: labels)
         let x = Tensor(shape: Shape([n] + sampleShape), storage: inputs)
-        network.path = .single(architecture)
+        network.path = makePath(scoringTape)
         let logits = network.forward(x, scoringTape)
         let lb = UnsafeBufferPointer(start: labels.baseAddress, count: n)
         let loss = scoringTape.crossEntropy(logits, labels: lb)
