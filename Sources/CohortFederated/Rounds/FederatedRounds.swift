@@ -123,7 +123,11 @@ public final class FederatedRounds {
         let round = completedRounds
         let participants = sampler.participants(round: round)
         let contributing = participants.contributing
-        let draws = contributing.map { fedexDraw(round: round, client: $0) }
+        // A client drawn twice (sampling with replacement) trains twice, each time on
+        // streams of its own: its later occurrences add their number to the identity.
+        let occurrences = contributing.indices.map { i in contributing[..<i].filter { $0 == contributing[i] }.count }
+        func repeated(_ i: Int) -> [UInt64] { occurrences[i] == 0 ? [] : [StreamPurpose.repeatedClient, UInt64(occurrences[i])] }
+        let draws = contributing.indices.map { fedexDraw(round: round, client: contributing[$0], repeated: repeated($0)) }
         let localSettings = try draws.map { try hyperparameters(for: $0) }
         let epochs = zip(contributing, localSettings).map { client, hp in
             sampler.localEpochs(round: round, client: client, epochs: hp.epochs, participants: participants)
@@ -153,7 +157,7 @@ public final class FederatedRounds {
                 report = try global.withUnsafeBufferPointer { anchor in
                     try model.train(on: client.train, plan: LocalTrainingPlan(
                         hyperparameters: localSettings[position], epochs: epochs[position], seed: settings.seed,
-                        stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)], anchor: anchor))
+                        stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)] + repeated(position), anchor: anchor))
                 }
             } catch is LocalTrainingDiverged {
                 report = LocalTrainingReport(lossSum: .infinity, steps: 1)
@@ -224,11 +228,11 @@ public final class FederatedRounds {
 
     /// The FedEx draw of `client` in `round`, from the stream named by (seed, arm,
     /// round, client); `nil` without FedEx.
-    private func fedexDraw(round: Int, client: Int) -> [Int]? {
+    private func fedexDraw(round: Int, client: Int, repeated: [UInt64]) -> [Int]? {
         guard let fedex else { return nil }
         var stream = RandomStream(seed: settings.seed, stream: [
             StreamPurpose.fedexDraw, UInt64(settings.arm), UInt64(round), UInt64(client),
-        ])
+        ] + repeated)
         return fedex.draw(&stream)
     }
 
@@ -275,10 +279,18 @@ public final class FederatedRounds {
     /// hyperparameters, and the baseline is judged the same way with its fixed ones. A
     /// client whose fine-tuning diverges scores nothing correct.
     public func evaluateFineTuned() throws -> EvaluationRecord {
-        let configuration = try tunedConfiguration()
+        let mostLikely = try tunedConfiguration()
         let parameters = model.parameters
         var test = EvaluationSums(), validation = EvaluationSums(), heldOut = EvaluationSums()
         func tune(_ client: FederatedClient, group: UInt64, index: Int) throws -> (test: EvaluationSums, validation: EvaluationSums) {
+            var configuration = mostLikely
+            if settings.fineTuneConfiguration == .sampled, let fedex, let space = settings.fedex?.space {
+                // The reference's test: each client draws its configuration from theta.
+                var stream = RandomStream(seed: settings.seed, stream: [
+                    StreamPurpose.fineTune, UInt64(completedRounds), group, UInt64(index), StreamPurpose.fedexDraw,
+                ])
+                configuration = try space.hyperparameters(fedex.draw(&stream), base: settings.local)
+            }
             global.withUnsafeBufferPointer { _ = parameters.update(fromContentsOf: $0) }
             do {
                 if client.train.count > 0 {

@@ -30,14 +30,18 @@ public struct ClientSampling: Codable, Equatable, Sendable {
     public var dropRate: Double
     public var stragglers: StragglerPolicy
     public var partialWorkEpochs: PartialWorkEpochs
+    /// Draw each round's clients independently, so one client may train twice in a round
+    /// (FedEx's reference code draws them so); without replacement by default, as FedAvg.
+    public var withReplacement: Bool
 
     public init(clientsPerRound: Int? = nil, fraction: Double? = nil, dropRate: Double = 0,
-                stragglers: StragglerPolicy = .drop, partialWorkEpochs: PartialWorkEpochs = .upToE) {
+                stragglers: StragglerPolicy = .drop, partialWorkEpochs: PartialWorkEpochs = .upToE, withReplacement: Bool = false) {
         self.clientsPerRound = clientsPerRound
         self.fraction = fraction
         self.dropRate = dropRate
         self.stragglers = stragglers
         self.partialWorkEpochs = partialWorkEpochs
+        self.withReplacement = withReplacement
     }
 
     /// Clients sampled per round out of `population`; throws when the request cannot be met.
@@ -67,13 +71,16 @@ public struct ClientSampling: Codable, Equatable, Sendable {
     public func validate(population: Int) throws {
         _ = try perRound(population: population)
         try FederatedError.requireFraction(dropRate, "sampling.drop_rate")
+        if withReplacement && dropRate > 0 {
+            throw FederatedError.invalidValue(field: "sampling.with_replacement", message: "cannot be combined with drop_rate > 0 (stragglers are drawn among distinct clients)")
+        }
     }
 }
 
 /// The clients of one round.
 public struct RoundParticipants: Codable, Equatable, Sendable {
     public var round: Int
-    /// Every sampled client, ascending.
+    /// Every sampled client, ascending (with replacement, a client may appear more than once).
     public var selected: [Int]
     /// The sampled clients that straggle, ascending (a subset of `selected`).
     public var stragglers: [Int]
@@ -106,11 +113,13 @@ public struct ClientSampler: Sendable {
         perRound - Int((Double(perRound) * (1 - sampling.dropRate)).rounded(.toNearestOrEven))
     }
 
-    /// The participants of `round`: `perRound` clients uniformly without replacement,
-    /// then the stragglers uniformly among them.
+    /// The participants of `round`: `perRound` clients uniformly without replacement (or
+    /// each drawn independently, with replacement), then the stragglers uniformly among them.
     public func participants(round: Int) -> RoundParticipants {
         var selection = RandomStream(seed: seed, stream: [StreamPurpose.clientSampling, UInt64(round)])
-        let selected = selection.sampleWithoutReplacement(perRound, from: population).sorted()
+        let selected = sampling.withReplacement
+            ? (0 ..< perRound).map { _ in selection.index(below: population) }.sorted()
+            : selection.sampleWithoutReplacement(perRound, from: population).sorted()
         var stragglerStream = RandomStream(seed: seed, stream: [StreamPurpose.stragglers, UInt64(round)])
         let stragglers = stragglerStream.sampleWithoutReplacement(stragglersPerRound, from: selected.count)
             .map { selected[$0] }.sorted()
