@@ -59,6 +59,7 @@ public struct FedConfig: Sendable {
     public func settings(arm: Int, searchConfig: TrialConfig?) throws -> RoundSettings {
         var settings = base
         settings.arm = arm
+        settings.scoresClientsAfterTraining = search?.armScore == .trainingRounds
         if let searchConfig { settings = try SearchSpec.apply(searchConfig, to: settings) }
         if let fedex {
             settings.fedex = FedExSetup(space: try fedex.space(arm: arm, seed: seed, base: settings.local),

@@ -168,7 +168,7 @@ public final class FederatedRounds {
             let diverged = !parameters.allSatisfy(\.isFinite) || !report.meanLoss.isFinite
             let weight: Float = diverged ? 0 : Float(client.train.count)
             var validation = EvaluationSums()
-            if fedex != nil, client.validation.count > 0 {
+            if fedex != nil || settings.scoresClientsAfterTraining, client.validation.count > 0 {
                 validation = diverged ? EvaluationSums(lossSum: .infinity, count: client.validation.count)
                                       : try model.evaluate(on: client.validation)
             }
@@ -194,16 +194,19 @@ public final class FederatedRounds {
         var reports: [FedExReport] = []
         var validationLosses: [Double] = []
         var diverged: [Int] = []
+        var scoreSum = 0.0, scoreWeight = 0.0
         for position in contributing.indices {
             let slot = p + 1 + position * width
             let weight = Double(roundBuffer[slot + 1])
             if weight == 0 { diverged.append(contributing[position]) }
             trainLoss += weight * Double(roundBuffer[slot])
+            let loss = Double(roundBuffer[slot + 2]), validationWeight = Double(roundBuffer[slot + 3])
             if let draw = draws[position] {
-                let loss = Double(roundBuffer[slot + 2])
                 validationLosses.append(loss)
-                reports.append(FedExReport(indices: draw, loss: loss, weight: Double(roundBuffer[slot + 3])))
+                reports.append(FedExReport(indices: draw, loss: loss, weight: validationWeight))
             }
+            scoreSum += validationWeight * loss
+            scoreWeight += validationWeight
         }
         if totalWeight > 0 {
             trainLoss /= totalWeight
@@ -223,7 +226,8 @@ public final class FederatedRounds {
         completedRounds += 1
         return RoundRecord(round: round, participants: participants, trainLoss: trainLoss,
                            aggregatedWeight: totalWeight, diverged: diverged, localSettings: localSettings,
-                           validationLosses: validationLosses, fedexStep: fedexStep)
+                           validationLosses: validationLosses, fedexStep: fedexStep,
+                           clientScore: scoreWeight > 0 ? scoreSum / scoreWeight : nil)
     }
 
     /// The FedEx draw of `client` in `round`, from the stream named by (seed, arm,

@@ -27,6 +27,9 @@ public struct RoundSettings: Equatable, Sendable {
     public var fineTuneForEvaluation: Bool
     /// Which FedEx configuration each client fine-tunes with.
     public var fineTuneConfiguration: FineTuneConfiguration
+    /// Whether every round scores its clients' locally trained models on their validation
+    /// samples even without FedEx (an arm scored by its training rounds needs it).
+    public var scoresClientsAfterTraining = false
 
     public init(rounds: Int, sampling: ClientSampling, local: LocalHyperparameters,
                 server: ServerOptimizerSettings = .fedAvg, fedex: FedExSetup? = nil,
