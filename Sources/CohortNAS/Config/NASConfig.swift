@@ -18,6 +18,9 @@ import Foundation
 ///   gradient_clip: 5           # global gradient norm (0: none)
 ///   verify_every: 200          # steps between cross-rank parameter checks
 ///   record_every: 20           # steps between architecture-weight records
+///   sync_batch_norm: false     # true: batch statistics summed over the ranks (one batch however
+///                              #   many ranks share it; results independent of the rank count
+///                              #   up to float rounding); false: each rank's shard's statistics
 /// strategy:
 ///   type: rsws                 # rsws | gaea | darts
 ///   rounds: 1                  # rsws: sample / score / re-score rounds
@@ -59,6 +62,8 @@ public struct NASConfig: Sendable {
         public var gradientClip: Float = 5
         public var verifyEvery = 200
         public var recordEvery = 20
+        /// Batch statistics summed over the ranks in training steps.
+        public var syncBatchNorm = false
         public init() {}
     }
 
@@ -196,6 +201,7 @@ public struct NASConfig: Sendable {
         c.search.gradientClip = Float(search.double("gradient_clip", default: Double(c.search.gradientClip), min: 0, max: 1e6))
         c.search.verifyEvery = search.int("verify_every", default: c.search.verifyEvery, min: 1)
         c.search.recordEvery = search.int("record_every", default: c.search.recordEvery, min: 1)
+        c.search.syncBatchNorm = search.bool("sync_batch_norm", default: c.search.syncBatchNorm)
         search.finish()
 
         let strategies = Strategy.allCases.map(\.rawValue).joined(separator: ", ")

@@ -100,7 +100,8 @@ final class SupernetSearch {
             } catch {
                 throw NASInputError("search.\(error)")
             }
-        }, gradientClip: config.search.gradientClip, largestBatch: largest, communicator: communicator)
+        }, gradientClip: config.search.gradientClip, largestBatch: largest, communicator: communicator,
+           synchronisedStatistics: config.search.syncBatchNorm)
         switch config.strategy {
         case .rsws: architecture = nil
         case .gaea: architecture = SimplexArchitectureWeights(eta: config.gaea.eta, clamp: config.gaea.clamp,
