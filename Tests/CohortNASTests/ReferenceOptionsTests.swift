@@ -114,6 +114,46 @@ final class ReferenceOptionsTests: XCTestCase {
         XCTAssertEqual(still.weights, Array(repeating: 0.2, count: 30), "a zero gradient moves nothing")
     }
 
+    /// RSWS with `scoring: running_batches`: cells drawn i.i.d., each scored on the next
+    /// two batches of one validation iterator that runs on (wrapping into new epochs);
+    /// every rank count ranks them alike.
+    func testRunningBatchesScoreEachDrawOnTheNextBatches() throws {
+        var config = try tinyConfig(.rsws)
+        config.rsws.scoring = .runningBatches
+        config.search.syncBatchNorm = true   // the same supernet, to rounding, on any rank count
+        let data = try NASData.search(config)
+        let fixed = config
+        typealias Outcome = (candidates: [CandidateScore], expected: [Double], cells: [CellArchitecture])
+        func run(ranks: Int) throws -> Outcome {
+            try LocalCommunicator.map(ranks: ranks) { comm -> Outcome in
+                let search = try SupernetSearch(config: fixed, data: data, communicator: comm, recorder: nil)
+                _ = try search.train()
+                let scoring = CandidateScoring(trainer: search.trainer, validation: data.validation, communicator: comm,
+                                               seed: fixed.seed, batchSize: fixed.scoringBatchSize)
+                let candidates = try scoring.randomSearch(fixed.rsws, recorder: nil)
+                let cells = CandidateScoring.sampleIndependent(fixed.rsws.architectures, seed: fixed.seed, round: 0)
+                var running = try CandidateScoring.RunningBatches(count: data.validation.count, batchSize: fixed.scoringBatchSize, seed: fixed.seed)
+                let expected = try cells.map { cell in try scoring.score([cell], on: [running.next(), running.next()])[0].accuracy }
+                return (candidates, expected, cells)
+            }[0]
+        }
+        let one = try run(ranks: 1)
+        XCTAssertEqual(one.candidates.count, 3)
+        for c in one.candidates {
+            let draws = one.cells.indices.filter { one.cells[$0] == c.architecture }
+            XCTAssertFalse(draws.isEmpty)
+            XCTAssertTrue(draws.contains { one.expected[$0] == c.minibatchAccuracy }, "\(c.architecture): scored on its own batches")
+        }
+        var running = try CandidateScoring.RunningBatches(count: 200, batchSize: 50, seed: 5)
+        let epoch = (0..<4).map { _ in running.next() }, next = running.next()
+        XCTAssertEqual(Set(epoch.flatMap { $0 }), Set(0..<200), "one epoch covers the validation split")
+        XCTAssertEqual(next.count, 50, "then the next epoch's order")
+        let three = try run(ranks: 3).candidates
+        XCTAssertEqual(three.map(\.architecture), one.candidates.map(\.architecture))
+        XCTAssertEqual(three.map(\.minibatchAccuracy), one.candidates.map(\.minibatchAccuracy))
+        for (a, b) in zip(three, one.candidates) { XCTAssertEqual(a.minibatchLoss!, b.minibatchLoss!, accuracy: 1e-4) }
+    }
+
     func testConfigReadsTheReferenceOptions() throws {
         let gaea = try tinyConfig(.gaea, extra: "").with("""
           step_order: architecture_first

@@ -28,6 +28,9 @@ import Foundation
 ///   score_batches: 10          # rsws: validation minibatches per architecture
 ///   score_batch_size: 256      # rsws: samples per scoring minibatch
 ///   rescore_top: 10            # rsws: best of each round re-scored on all validation
+///   scoring: shared_batches    # rsws: shared_batches (distinct cells, one set of batches per
+///                              #   round) or running_batches (i.i.d. cells, each on the next
+///                              #   batches of a running validation iterator: the authors' code)
 ///   eta: 0.1                   # gaea: exponentiated-gradient step size
 ///   clamp: 1.0e-5              # gaea: smallest weight before renormalizing
 ///   single_level: false        # gaea, darts: weights and architecture on the same training batches
@@ -69,6 +72,12 @@ public struct NASConfig: Sendable {
 
     /// Random search with weight sharing: how candidates are scored.
     public struct RSWS: Sendable, Equatable {
+        /// How a round's candidates are drawn and which batches score them.
+        public enum Scoring: String, CaseIterable, Sendable {
+            case sharedBatches = "shared_batches"
+            case runningBatches = "running_batches"
+        }
+        public var scoring = Scoring.sharedBatches
         public var rounds = 1
         public var architectures = 1000
         public var scoreBatches = 10
@@ -216,6 +225,7 @@ public struct NASConfig: Sendable {
             c.rsws.scoreBatches = strategy.int("score_batches", default: c.rsws.scoreBatches, min: 1, max: 1_000_000)
             c.rsws.scoreBatchSize = strategy.int("score_batch_size", default: c.rsws.scoreBatchSize, min: 2, max: 1 << 20)
             c.rsws.rescoreTop = strategy.int("rescore_top", default: c.rsws.rescoreTop, min: 1, max: 1_000_000)
+            c.rsws.scoring = strategy.choice("scoring", c.rsws.scoring)
         case .gaea:
             c.gaea.eta = strategy.double("eta", default: c.gaea.eta, max: 1e6, above: 0)
             c.gaea.clamp = strategy.double("clamp", default: c.gaea.clamp, above: 0, below: 0.2)
