@@ -178,6 +178,40 @@ final class FederatedRunnerTests: XCTestCase {
         XCTAssertEqual(timeless(try events(root + "/parts")), timeless(journal))
     }
 
+    /// `arm_score: training_rounds`: an arm's metric is its last round's clients' error
+    /// after local training (FedEx's refine trace, no extra evaluation), and the best arm
+    /// is the best score of any rung.
+    func testArmsScoredByTheirTrainingRounds() throws {
+        let text = baseConfig + """
+
+        fedex:
+          grid: {learning_rate: [0.05, 0.5], epochs: [1, 2]}
+        search:
+          type: sha
+          arms: 9
+          eta: 3
+          min_rounds: 2
+          arm_score: training_rounds
+          space:
+            server.learning_rate: {type: loguniform, low: 0.3, high: 1.0}
+        """
+        let root = try makeTemporaryDirectory(self)
+        let outcome = try run(text, in: root + "/refine")
+        XCTAssertEqual(outcome.results.count, 12)
+        XCTAssertEqual(outcome.best?.arm, outcome.results.min { ($0.metric, $0.arm) < ($1.metric, $1.arm) }?.arm)
+        XCTAssertTrue(outcome.results.allSatisfy { (0 ... 1).contains($0.metric) })
+        XCTAssertTrue(outcome.results.contains { $0.metric != 1 - $0.validationAccuracy! }, "not the pooled evaluation")
+        // The metric is the arm's FedEx refine trace at its last round: the weighted mean
+        // validation error FedEx's update saw there.
+        let journal = try events(root + "/refine")
+        for result in outcome.results {
+            let last = try XCTUnwrap(journal.last { $0["event"]?.stringValue == "round" && $0["arm"]?.intValue == result.arm
+                && $0["round"]?.intValue == result.rounds })
+            let refine = try XCTUnwrap(last["fedex"]?["mean_validation_loss"]?.doubleValue)
+            XCTAssertEqual(result.metric, refine, accuracy: 1e-12, "arm \(result.arm) after \(result.rounds) rounds")
+        }
+    }
+
     // MARK: Comparing runs
 
     func testComparisonTellsIdenticalRunsFromDifferentOnes() throws {

@@ -104,7 +104,7 @@ final class RunTests: XCTestCase {
         let cases: [(String, String)] = [
             ("strategy: {type: enas}", "strategy.type: unknown value 'enas' (expected one of rsws, gaea, darts)"),
             ("strategy: {type: gaea, eta: -1}", "strategy.eta: must be greater than 0, got -1"),
-            ("strategy: {type: gaea, rounds: 2}", "strategy.rounds: unknown key (keys here: clamp, eta, single_level, type, warmup_epochs)"),
+            ("strategy: {type: gaea, rounds: 2}", "strategy.rounds: unknown key (keys here: adapt_step, clamp, derive_from, entropy_weight, eta, single_level, step_order, type, warmup_epochs)"),
             ("strategy: {}", "strategy.type: is missing (one of rsws, gaea, darts)"),
             ("seed: 1", "strategy: is missing (type: rsws, gaea, darts)"),
             ("strategy: {type: rsws}\nsearch: {batch_size: 0}", "search.batch_size: must be at least 1, got 0"),

@@ -3,7 +3,12 @@
 # clients per round) on Fashion-MNIST with Dirichlet(0.5) label skew, over several seeds.
 # Each seed names the data partition, the arms' server values and every stream.
 #
-#   scripts/bench/fedex-vs-random-search.sh [-np N] [--sha] [seeds...]   (default: -np 2, seeds 0 1 2)
+#   scripts/bench/fedex-vs-random-search.sh [-np N] [--sha] [--reference] [seeds...]   (default: -np 2, seeds 0 1 2)
+#
+# --reference runs FedEx as its reference code does (docs/reference-differences.md): an
+# arm's 27 configurations are one draw and 26 perturbations within 0.1 of each range,
+# clients are sampled with replacement, and each arm draws its baseline discount from
+# U[0, 1]; the FedAvg baseline is unchanged. Runs go to <out>-reference/.
 #
 # --sha wraps both methods in successive halving instead of random search (9 arms,
 # eta 3, 33 rounds at rung 0, 100 at the top); runs go to runs/bench-fedex-sha/.
@@ -19,10 +24,13 @@ cd "$root"
 np=2 sha=0
 if [ "${1:-}" = "-np" ]; then np="$2"; shift 2; fi
 if [ "${1:-}" = "--sha" ]; then sha=1; shift; fi
+reference=0
+if [ "${1:-}" = "--reference" ]; then reference=1; shift; fi
 seeds=("$@")
 [ ${#seeds[@]} -gt 0 ] || seeds=(0 1 2)
 out="runs/bench-fedex"
 [ "$sha" -eq 0 ] || out="runs/bench-fedex-sha"
+[ "$reference" -eq 0 ] || out="$out-reference"
 mkdir -p "$out"
 
 best() { # summary.json -> "tuned_test tuned_heldout test arm"
@@ -43,6 +51,11 @@ for seed in "${seeds[@]}"; do
       sed -e "s/^seed: 0/seed: $seed/" "examples/$method.yaml" > "$out/$method-seed$seed.yaml"
       if [ "$sha" -eq 1 ]; then
         sed -i -e 's/^  type: random/  type: sha\n  eta: 3\n  min_rounds: 33/;s/^  arms: 4/  arms: 9/' "$out/$method-seed$seed.yaml"
+      fi
+      if [ "$reference" -eq 1 ] && [ "$method" = fedex-fashion-dirichlet ]; then
+        sed -i -e 's/^    configurations: 27/    configurations: 27\n    perturbation: 0.1/' \
+          -e 's/^  baseline_discount: 0.9/  baseline_discount: random/' \
+          -e 's/^  clients_per_round: 10/  clients_per_round: 10\n  with_replacement: true/' "$out/$method-seed$seed.yaml"
       fi
       scripts/mpirun.sh -np "$np" cohort fed --config "$out/$method-seed$seed.yaml" --out "$dir" --quiet --no-fsync > "$dir.log"
     fi

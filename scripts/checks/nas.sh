@@ -59,6 +59,37 @@ nas_repeat() {
 }
 check "nas: GAEA twice with one seed on 2 ranks: same choice, identical architecture weights" nas_repeat
 
+# Synchronised batch statistics: GAEA on 2 and 4 ranks chooses the same cell, and the
+# supernet's and architecture's weights agree to float rounding.
+nas_config gaea "  sync_batch_norm: true" > "$nas_tmp/gaea-sync.yaml"
+nas_sync() {
+  for n in 2 4; do
+    mpi -np "$n" cohort nas search --config "$nas_tmp/gaea-sync.yaml" --out "$nas_tmp/sync-np$n" --quiet --skip-retrain \
+      > "$nas_tmp/sync-np$n.log" || return 1
+  done
+  python3 - "$nas_tmp/sync-np2" "$nas_tmp/sync-np4" <<'PY'
+import array, json, struct, sys
+def tensors(path):
+    data = open(path, "rb").read()
+    (size,) = struct.unpack("<Q", data[:8])
+    header, body = json.loads(data[8:8 + size]), data[8 + size:]
+    out = {}
+    for name, t in header.items():
+        if name != "__metadata__" and t["dtype"] == "F32":
+            a, b = t["data_offsets"]
+            out[name] = array.array("f", body[a:b])
+    return out
+two, four = (tensors(f"{run}/supernet.safetensors") for run in sys.argv[1:])
+weights = max(abs(x - y) for name in two for x, y in zip(two[name], four[name]))
+chosen = [json.load(open(f"{run}/chosen.json")) for run in sys.argv[1:]]
+arch = max(abs(x - y) for r, s in zip(chosen[0]["architecture_weights"], chosen[1]["architecture_weights"]) for x, y in zip(r, s))
+same = chosen[0]["architecture"] == chosen[1]["architecture"] and set(two) == set(four)
+print(f"2 and 4 ranks: same cell {same}, largest weight difference {weights:.2e}, architecture weights {arch:.2e}")
+sys.exit(0 if same and weights < 1e-4 and arch < 1e-5 else 1)
+PY
+}
+check "nas: GAEA with synchronised batch statistics on 2 and 4 ranks: same cell, weights equal to rounding" nas_sync
+
 # Bad input: one line, non-zero exit.
 nas_unknown_op='|conv_5x5~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|none~2|'
 nas_bad_string='|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|'

@@ -14,6 +14,10 @@ import Foundation
 ///   clients_per_round: 10          # and/or fraction: 0.1
 ///   drop_rate: 0.0                 # share of sampled clients that straggle
 ///   stragglers: drop               # drop | partial_work (FedProx)
+///   partial_work_epochs: up_to_e   # a straggler's epochs: up_to_e (1..E, the paper) or
+///                                  #   below_e (1..E-1, FedProx's reference code)
+///   with_replacement: false        # true: each of a round's clients drawn independently
+///                                  #   (FedEx's reference code); needs drop_rate 0
 /// local:                           # each client's training
 ///   lr: 0.01
 ///   momentum: 0.0
@@ -31,6 +35,9 @@ import Foundation
 ///   tau: 0.001
 /// evaluation:
 ///   every: 10                      # rounds between evaluations (and after the last)
+///   fine_tune_configuration: most_likely  # fine-tuning with FedEx's most likely configuration,
+///                                  #   or sampled: each client draws one from theta (the
+///                                  #   reference's test-time default)
 ///   fine_tune: false               # also score each arm's final model fine-tuned on every
 ///                                  # client with the tuned local configuration
 /// fedex: ...                       # optional; see FedExSpec
@@ -52,10 +59,11 @@ public struct FedConfig: Sendable {
     public func settings(arm: Int, searchConfig: TrialConfig?) throws -> RoundSettings {
         var settings = base
         settings.arm = arm
+        settings.scoresClientsAfterTraining = search?.armScore == .trainingRounds
         if let searchConfig { settings = try SearchSpec.apply(searchConfig, to: settings) }
         if let fedex {
             settings.fedex = FedExSetup(space: try fedex.space(arm: arm, seed: seed, base: settings.local),
-                                        settings: fedex.settings, validationLoss: fedex.validationLoss,
+                                        settings: fedex.settings(arm: arm, seed: seed), validationLoss: fedex.validationLoss,
                                         reportsDifference: fedex.reportsDifference)
         }
         return settings
@@ -106,11 +114,19 @@ public struct FedConfig: Sendable {
 
         var sampling = ClientSampling()
         if let s = top.section("sampling", required: true, hint: "clients_per_round and/or fraction") {
-            s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers"])
+            s.finish(also: ["clients_per_round", "fraction", "drop_rate", "stragglers", "partial_work_epochs", "with_replacement"])
             sampling.clientsPerRound = s.int("clients_per_round")
             sampling.fraction = s.double("fraction")
             sampling.dropRate = s.double("drop_rate", default: 0)
             sampling.stragglers = s.choice("stragglers", StragglerPolicy.drop)
+            sampling.partialWorkEpochs = s.choice("partial_work_epochs", PartialWorkEpochs.upToE)
+            sampling.withReplacement = s.bool("with_replacement", default: false)
+            if sampling.withReplacement && sampling.dropRate > 0 {
+                issues.add("sampling.with_replacement", "cannot be combined with drop_rate > 0 (stragglers are drawn among distinct clients)")
+            }
+            if s.has("partial_work_epochs") && sampling.stragglers != .partialWork {
+                issues.add("sampling.partial_work_epochs", "applies only with stragglers: partial_work")
+            }
             if sampling.clientsPerRound == nil && sampling.fraction == nil {
                 issues.add("sampling", "give clients_per_round, fraction, or both")
             }
@@ -143,15 +159,18 @@ public struct FedConfig: Sendable {
 
         var every = 1
         var fineTune = false
+        var fineTuneConfiguration = FineTuneConfiguration.mostLikely
         if let e = top.section("evaluation") {
-            e.finish(also: ["every", "fine_tune"])
+            e.finish(also: ["every", "fine_tune", "fine_tune_configuration"])
             every = e.int("every", default: 1)
             if every < 1 { issues.add("evaluation.every", "must be at least 1, got \(every)") }
             fineTune = e.bool("fine_tune", default: false)
+            fineTuneConfiguration = e.choice("fine_tune_configuration", FineTuneConfiguration.mostLikely)
         }
 
         let base = RoundSettings(rounds: rounds ?? 1, sampling: sampling, local: local, server: server,
-                                 evaluateEvery: every, seed: seed, fineTuneForEvaluation: fineTune)
+                                 evaluateEvery: every, seed: seed, fineTuneForEvaluation: fineTune,
+                                 fineTuneConfiguration: fineTuneConfiguration)
         let fedex = top.section("fedex").flatMap { FedExSpec.parse($0, base: local) }
         let search = top.section("search").flatMap { SearchSpec.parse($0, rounds: rounds ?? 1, base: base) }
 

@@ -14,13 +14,18 @@ import CohortTune
 ///     - {lr: 0.01, momentum: 0.9}
 ///   sample:                        # ... or drawn for each arm from ranges
 ///     configurations: 27           #     k whole configurations, or
+///     perturbation: 0.1            #     with configurations: one draw and k-1 perturbations of
+///                                  #     it within this share of each range (the reference's
+///                                  #     draw; eps 0.1 Shakespeare, 0 FEMNIST/CIFAR); absent:
+///                                  #     k independent draws
 ///     values_per_hyperparameter: 3 #     a grid of this many values per hyperparameter
 ///     space:                       #     the ranges, in the search-space syntax
 ///       lr: {type: loguniform, low: 1.0e-4, high: 1.0}
 ///       momentum: {type: uniform, low: 0.0, high: 0.9}
 ///   schedule: aggressive           # constant | inverse_sqrt | aggressive
 ///   eta0: auto                     # or a number; auto = sqrt(2 log k)
-///   baseline_discount: 0.9         # lambda of the baseline's discounted mean
+///   baseline_discount: 0.9         # lambda of the baseline's discounted mean, or random:
+///                                  #   each arm draws lambda ~ U[0, 1] (the reference's default)
 ///   entropy_cutoff: 0.0            # freeze below this entropy (nats)
 ///   validation_loss: error         # error | cross_entropy: what clients report
 ///   difference: false              # report after minus before local training
@@ -29,14 +34,14 @@ public struct FedExSpec: Equatable, Sendable {
     public enum Choices: Equatable, Sendable {
         case grid([(name: String, values: [Double])])
         case configurations([[String: Double]])
-        case sampledConfigurations(count: Int, space: SearchSpace)
+        case sampledConfigurations(count: Int, space: SearchSpace, perturbation: Double?)
         case sampledGrid(valuesPerHyperparameter: Int, space: SearchSpace)
 
         public static func == (a: Choices, b: Choices) -> Bool {
             switch (a, b) {
             case let (.grid(x), .grid(y)): return x.map(\.name) == y.map(\.name) && x.map(\.values) == y.map(\.values)
             case let (.configurations(x), .configurations(y)): return x == y
-            case let (.sampledConfigurations(n, s), .sampledConfigurations(m, t)): return n == m && s == t
+            case let (.sampledConfigurations(n, s, e), .sampledConfigurations(m, t, f)): return n == m && s == t && e == f
             case let (.sampledGrid(n, s), .sampledGrid(m, t)): return n == m && s == t
             default: return false
             }
@@ -47,9 +52,22 @@ public struct FedExSpec: Equatable, Sendable {
     public var settings: FedExDistribution.Settings
     public var validationLoss: FedExValidationLoss = .error
     public var reportsDifference: Bool = false
+    /// Each arm draws its baseline discount from U[0, 1] (`baseline_discount: random`).
+    public var randomBaselineDiscount: Bool = false
 
     /// Tags the streams that draw sampled FedEx spaces.
     static let samplingPurpose: UInt64 = 0x4665_6445_7853_7063 // "FedExSpc"
+
+    /// The FedEx settings of arm `arm`: the configured ones, with the baseline discount
+    /// drawn from U[0, 1] by the stream named by (seed, arm) under `baseline_discount: random`.
+    public func settings(arm: Int, seed: UInt64) -> FedExDistribution.Settings {
+        var s = settings
+        if randomBaselineDiscount {
+            var rng = RandomStream(seed: seed, stream: [StreamPurpose.fedexDiscount, UInt64(arm)])
+            s.baselineDiscount = rng.uniformDouble()
+        }
+        return s
+    }
 
     /// The space of arm `arm`: fixed choices are the same for every arm; sampled ones are
     /// drawn from streams named by (seed, arm), so each arm has its own.
@@ -59,11 +77,18 @@ public struct FedExSpec: Equatable, Sendable {
             return try FedExSpace.grid(axes, base: base)
         case let .configurations(list):
             return try FedExSpace.configurations(list, base: base)
-        case let .sampledConfigurations(count, space):
+        case let .sampledConfigurations(count, space, nil):
             let configurations = try (0 ..< count).map { i in
                 try Self.numbers(space.sample(trial: arm * count + i, seed: seed ^ Self.samplingPurpose))
             }
             return try FedExSpace.configurations(configurations, base: base)
+        case let .sampledConfigurations(count, space, eps?):
+            let first = try Self.numbers(space.sample(trial: arm * count, seed: seed ^ Self.samplingPurpose))
+            var rng = RandomStream(seed: seed, stream: [StreamPurpose.fedexPerturbation, UInt64(arm)])
+            let others = (1 ..< Swift.max(count, 1)).map { _ in
+                ConfigurationPerturbation.perturb(first, space: space, eps: eps, rng: &rng)
+            }
+            return try FedExSpace.configurations([first] + others, base: base)
         case let .sampledGrid(perAxis, space):
             let draws = try (0 ..< perAxis).map { i in
                 try Self.numbers(space.sample(trial: arm * perAxis + i, seed: seed ^ Self.samplingPurpose))
@@ -125,7 +150,7 @@ public struct FedExSpec: Equatable, Sendable {
                 issues.add(section.at("configurations"), "must be a list of mappings, got \(raw.kindName)")
             }
         } else if let sample = section.section("sample") {
-            sample.finish(also: ["configurations", "values_per_hyperparameter", "space"])
+            sample.finish(also: ["configurations", "values_per_hyperparameter", "space", "perturbation"])
             var space: SearchSpace?
             if let raw = sample["space"] {
                 do {
@@ -139,10 +164,14 @@ public struct FedExSpec: Equatable, Sendable {
                 issues.add(sample.at("space"), "is missing (the ranges to draw configurations from)")
             }
             let count = sample.int("configurations"), perAxis = sample.int("values_per_hyperparameter")
+            let perturbation = sample.double("perturbation", min: 0, max: 1)
+            if perturbation != nil && count == nil {
+                issues.add(sample.at("perturbation"), "applies to configurations: k (one draw and k-1 perturbations of it)")
+            }
             switch (count, perAxis, space) {
             case let (n?, nil, s?):
                 if n < 1 { issues.add(sample.at("configurations"), "must be at least 1, got \(n)") }
-                choices = .sampledConfigurations(count: n, space: s)
+                choices = .sampledConfigurations(count: n, space: s, perturbation: perturbation)
             case let (nil, n?, s?):
                 if n < 1 { issues.add(sample.at("values_per_hyperparameter"), "must be at least 1, got \(n)") }
                 choices = .sampledGrid(valuesPerHyperparameter: n, space: s)
@@ -159,12 +188,14 @@ public struct FedExSpec: Equatable, Sendable {
         if let eta0 = section["eta0"], eta0.stringValue != "auto" {
             settings.eta0 = section.double("eta0")
         }
-        settings.baselineDiscount = section.double("baseline_discount", default: settings.baselineDiscount)
+        let randomDiscount = section["baseline_discount"]?.stringValue == "random"
+        if !randomDiscount { settings.baselineDiscount = section.double("baseline_discount", default: settings.baselineDiscount) }
         settings.entropyCutoff = section.double("entropy_cutoff", default: settings.entropyCutoff)
         section.check { try settings.validate() }
         let validationLoss = section.choice("validation_loss", FedExValidationLoss.error)
         let difference = section.bool("difference", default: false)
         guard issues.count == before, let choices else { return nil }
-        return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss, reportsDifference: difference)
+        return FedExSpec(choices: choices, settings: settings, validationLoss: validationLoss, reportsDifference: difference,
+                         randomBaselineDiscount: randomDiscount)
     }
 }

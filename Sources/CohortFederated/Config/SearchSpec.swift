@@ -9,7 +9,14 @@ import CohortTune
 ///   type: sha                      # random | sha
 ///   arms: 9                        # configurations to try
 ///   eta: 3                         # sha: keep the best 1/eta at each rung
-///   min_rounds: 25                 # sha: rounds at rung 0 (the top rung runs `rounds`)
+///   arm_score: evaluation          # evaluation: the global model's error on the pooled validation
+///                                  #   samples after the arm's rounds; training_rounds: the last
+///                                  #   round's sampled clients' validation error after local
+///                                  #   training, no extra evaluation, and the best arm is the best
+///                                  #   score of any rung (FedEx's reference code)
+///   min_rounds: 25                 # sha: rounds at rung 0; rung k runs min_rounds * eta^k, so the top
+///                                  #   rung runs min_rounds * eta^floor(log_eta(rounds / min_rounds)),
+///                                  #   which is below `rounds` unless rounds / min_rounds is a power of eta
 ///   space:                         # names are server.<setting> or local.<hyperparameter>
 ///     server.lr: {type: loguniform, low: 0.1, high: 10.0}
 ///     server.momentum: {type: choice, values: [0.0, 0.9]}
@@ -23,7 +30,14 @@ import CohortTune
 public struct SearchSpec: Equatable, Sendable {
     public enum Kind: String, Sendable, CaseIterable { case random, sha }
 
+    /// How an arm is scored.
+    public enum ArmScore: String, Sendable, CaseIterable {
+        case evaluation
+        case trainingRounds = "training_rounds"
+    }
+
     public var kind: Kind
+    public var armScore: ArmScore = .evaluation
     public var arms: Int
     public var eta: Int
     public var minRounds: Int
@@ -75,8 +89,9 @@ public struct SearchSpec: Equatable, Sendable {
     static func parse(_ section: ConfigSection, rounds: Int, base: RoundSettings) -> SearchSpec? {
         let issues = section.issues
         let before = issues.count
-        section.finish(also: ["type", "arms", "eta", "min_rounds", "space"])
+        section.finish(also: ["type", "arms", "eta", "min_rounds", "space", "arm_score"])
         let kind = section.choice("type", Kind.random)
+        let armScore = section.choice("arm_score", ArmScore.evaluation)
         let arms = section.int("arms")
         if arms == nil { issues.add(section.at("arms"), "is missing (how many configurations to try)") }
         if let arms, arms < 1 { issues.add(section.at("arms"), "must be at least 1, got \(arms)") }
@@ -101,6 +116,6 @@ public struct SearchSpec: Equatable, Sendable {
             issues.add(section.at("space"), "is missing (the server or local hyperparameters to search)")
         }
         guard issues.count == before, let arms, let space else { return nil }
-        return SearchSpec(kind: kind, arms: arms, eta: eta, minRounds: minRounds, space: space)
+        return SearchSpec(kind: kind, armScore: armScore, arms: arms, eta: eta, minRounds: minRounds, space: space)
     }
 }

@@ -6,8 +6,10 @@ extension FederatedModelCatalog {
     /// The models `cohort fed` configs can name, all built on the tensor core:
     ///
     /// - `logistic`: multinomial logistic regression, one Linear layer from the flattened
-    ///   sample to the classes, starting at zero (the convex model of the FedAvg/FedProx
-    ///   Synthetic experiments).
+    ///   sample to the classes (the convex model of the FedAvg/FedProx Synthetic
+    ///   experiments). `init: zero` (default) starts every weight at zero, the convex
+    ///   problem's natural start; `init: glorot` draws the weights Glorot-uniform with zero
+    ///   biases, as FedProx's reference code does (TensorFlow's dense-layer default).
     /// - `mlp`: Linear layers of sizes `hidden` (default [200, 200], FedAvg's "2NN") with
     ///   `activation` (relu, tanh, sigmoid, gelu) between them.
     /// - `char_lstm`: a next-character model over index sequences (LEAF's Shakespeare
@@ -16,7 +18,7 @@ extension FederatedModelCatalog {
     /// - `command`: a user's model in a program of its own (``CommandModelFactory``).
     public static var standard: FederatedModelCatalog {
         FederatedModelCatalog([
-            ("logistic", { spec in try TensorModelFactory(spec: spec, hidden: [], allowed: ["type"]) }),
+            ("logistic", { spec in try TensorModelFactory(spec: spec, hidden: [], allowed: ["type", "init"]) }),
             ("mlp", { spec in try TensorModelFactory(spec: spec, hidden: [200, 200], allowed: ["type", "hidden", "activation"]) }),
             ("char_lstm", { spec in try CharacterModelFactory(spec: spec) }),
             ("command", { spec in try CommandModelFactory(spec: spec) }),
@@ -26,8 +28,12 @@ extension FederatedModelCatalog {
 
 /// Builds `TensorCoreModel`s: logistic regression (no hidden layer) or an MLP.
 struct TensorModelFactory: FederatedModelFactory {
+    /// How logistic regression's weights start.
+    enum LogisticInit: String, CaseIterable { case zero, glorot }
+
     let hidden: [Int]
     let activation: Activation.Kind
+    let logisticInit: LogisticInit
     let name: String
 
     init(spec: FederatedModelSpec, hidden defaultHidden: [Int], allowed: [String]) throws {
@@ -35,14 +41,17 @@ struct TensorModelFactory: FederatedModelFactory {
         let section = ConfigSection(.object(spec.fields), path: "model", issues: issues)
         var hidden = defaultHidden
         var activation = Activation.Kind.relu
+        var logisticInit = LogisticInit.zero
         if let section {
             if allowed.contains("hidden") { hidden = section.integers("hidden", min: 1, max: 1 << 16) ?? defaultHidden }
             if allowed.contains("activation") { activation = section.choice("activation", activation) }
+            if allowed.contains("init") { logisticInit = section.choice("init", logisticInit) }
             section.finish(also: ["type"])
         }
         try issues.throwIfAny()
         self.hidden = hidden
         self.activation = activation
+        self.logisticInit = logisticInit
         name = hidden.isEmpty ? "logistic" : "mlp(\(hidden.map(String.init).joined(separator: ",")))"
     }
 
@@ -56,6 +65,6 @@ struct TensorModelFactory: FederatedModelFactory {
                 throw FederatedError.invalidValue(field: "model", message: "\(error)")
             }
         }
-        return try TensorCoreModel(module: module, inputShape: [features], zeroInitialization: hidden.isEmpty)
+        return try TensorCoreModel(module: module, inputShape: [features], zeroInitialization: hidden.isEmpty && logisticInit == .zero)
     }
 }

@@ -12,8 +12,10 @@ public final class TensorCoreModel: FederatedModel {
     public let model: Model
     /// The per-sample shape the network takes (flat for an MLP).
     public let inputShape: [Int]
-    /// Whether initial parameters are all zero (logistic regression, as FedProx's
-    /// reference code starts it) rather than drawn by each layer's initializer.
+    /// Whether initial parameters are all zero (logistic regression's default here)
+    /// rather than drawn by each layer's initializer. FedProx's reference code starts
+    /// its logistic model from TensorFlow's default, Glorot-uniform weights and zero
+    /// biases: the layers' initializer (`init: glorot`).
     public let zeroInitialization: Bool
     /// For a character model: inputs are indices into a vocabulary of this size, checked
     /// before use (an embedding would otherwise meet an index it has no row for).

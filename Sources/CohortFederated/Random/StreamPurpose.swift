@@ -34,4 +34,11 @@ public enum StreamPurpose {
     public static let modelInit: UInt64 = 0x4D6F_6465_6C49_6E69 // "ModelIni"
     /// The outer search over server hyperparameters.
     public static let serverSearch: UInt64 = 0x5372_7653_6561_7263 // "SrvSearc"
+    /// FedEx: the perturbations of an arm's first configuration; identity = arm.
+    public static let fedexPerturbation: UInt64 = 0x4665_6450_6572_7462 // "FedPertb"
+    /// FedEx: an arm's baseline discount drawn from U[0, 1]; identity = arm.
+    public static let fedexDiscount: UInt64 = 0x4665_6444_6973_6321 // "FedDisc!"
+    /// Clients sampled with replacement: a later occurrence of a client in one round
+    /// adds its occurrence number to the client's stream identities.
+    public static let repeatedClient: UInt64 = 0x5265_7065_6174_4369 // "RepeatCi"
 }

@@ -123,7 +123,11 @@ public final class FederatedRounds {
         let round = completedRounds
         let participants = sampler.participants(round: round)
         let contributing = participants.contributing
-        let draws = contributing.map { fedexDraw(round: round, client: $0) }
+        // A client drawn twice (sampling with replacement) trains twice, each time on
+        // streams of its own: its later occurrences add their number to the identity.
+        let occurrences = contributing.indices.map { i in contributing[..<i].filter { $0 == contributing[i] }.count }
+        func repeated(_ i: Int) -> [UInt64] { occurrences[i] == 0 ? [] : [StreamPurpose.repeatedClient, UInt64(occurrences[i])] }
+        let draws = contributing.indices.map { fedexDraw(round: round, client: contributing[$0], repeated: repeated($0)) }
         let localSettings = try draws.map { try hyperparameters(for: $0) }
         let epochs = zip(contributing, localSettings).map { client, hp in
             sampler.localEpochs(round: round, client: client, epochs: hp.epochs, participants: participants)
@@ -153,7 +157,7 @@ public final class FederatedRounds {
                 report = try global.withUnsafeBufferPointer { anchor in
                     try model.train(on: client.train, plan: LocalTrainingPlan(
                         hyperparameters: localSettings[position], epochs: epochs[position], seed: settings.seed,
-                        stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)], anchor: anchor))
+                        stream: [StreamPurpose.localTraining, UInt64(round), UInt64(clientIndex)] + repeated(position), anchor: anchor))
                 }
             } catch is LocalTrainingDiverged {
                 report = LocalTrainingReport(lossSum: .infinity, steps: 1)
@@ -164,7 +168,7 @@ public final class FederatedRounds {
             let diverged = !parameters.allSatisfy(\.isFinite) || !report.meanLoss.isFinite
             let weight: Float = diverged ? 0 : Float(client.train.count)
             var validation = EvaluationSums()
-            if fedex != nil, client.validation.count > 0 {
+            if fedex != nil || settings.scoresClientsAfterTraining, client.validation.count > 0 {
                 validation = diverged ? EvaluationSums(lossSum: .infinity, count: client.validation.count)
                                       : try model.evaluate(on: client.validation)
             }
@@ -190,16 +194,19 @@ public final class FederatedRounds {
         var reports: [FedExReport] = []
         var validationLosses: [Double] = []
         var diverged: [Int] = []
+        var scoreSum = 0.0, scoreWeight = 0.0
         for position in contributing.indices {
             let slot = p + 1 + position * width
             let weight = Double(roundBuffer[slot + 1])
             if weight == 0 { diverged.append(contributing[position]) }
             trainLoss += weight * Double(roundBuffer[slot])
+            let loss = Double(roundBuffer[slot + 2]), validationWeight = Double(roundBuffer[slot + 3])
             if let draw = draws[position] {
-                let loss = Double(roundBuffer[slot + 2])
                 validationLosses.append(loss)
-                reports.append(FedExReport(indices: draw, loss: loss, weight: Double(roundBuffer[slot + 3])))
+                reports.append(FedExReport(indices: draw, loss: loss, weight: validationWeight))
             }
+            scoreSum += validationWeight * loss
+            scoreWeight += validationWeight
         }
         if totalWeight > 0 {
             trainLoss /= totalWeight
@@ -219,16 +226,17 @@ public final class FederatedRounds {
         completedRounds += 1
         return RoundRecord(round: round, participants: participants, trainLoss: trainLoss,
                            aggregatedWeight: totalWeight, diverged: diverged, localSettings: localSettings,
-                           validationLosses: validationLosses, fedexStep: fedexStep)
+                           validationLosses: validationLosses, fedexStep: fedexStep,
+                           clientScore: scoreWeight > 0 ? scoreSum / scoreWeight : nil)
     }
 
     /// The FedEx draw of `client` in `round`, from the stream named by (seed, arm,
     /// round, client); `nil` without FedEx.
-    private func fedexDraw(round: Int, client: Int) -> [Int]? {
+    private func fedexDraw(round: Int, client: Int, repeated: [UInt64]) -> [Int]? {
         guard let fedex else { return nil }
         var stream = RandomStream(seed: settings.seed, stream: [
             StreamPurpose.fedexDraw, UInt64(settings.arm), UInt64(round), UInt64(client),
-        ])
+        ] + repeated)
         return fedex.draw(&stream)
     }
 
@@ -275,10 +283,18 @@ public final class FederatedRounds {
     /// hyperparameters, and the baseline is judged the same way with its fixed ones. A
     /// client whose fine-tuning diverges scores nothing correct.
     public func evaluateFineTuned() throws -> EvaluationRecord {
-        let configuration = try tunedConfiguration()
+        let mostLikely = try tunedConfiguration()
         let parameters = model.parameters
         var test = EvaluationSums(), validation = EvaluationSums(), heldOut = EvaluationSums()
         func tune(_ client: FederatedClient, group: UInt64, index: Int) throws -> (test: EvaluationSums, validation: EvaluationSums) {
+            var configuration = mostLikely
+            if settings.fineTuneConfiguration == .sampled, let fedex, let space = settings.fedex?.space {
+                // The reference's test: each client draws its configuration from theta.
+                var stream = RandomStream(seed: settings.seed, stream: [
+                    StreamPurpose.fineTune, UInt64(completedRounds), group, UInt64(index), StreamPurpose.fedexDraw,
+                ])
+                configuration = try space.hyperparameters(fedex.draw(&stream), base: settings.local)
+            }
             global.withUnsafeBufferPointer { _ = parameters.update(fromContentsOf: $0) }
             do {
                 if client.train.count > 0 {

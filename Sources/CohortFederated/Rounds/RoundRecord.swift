@@ -20,6 +20,9 @@ public struct RoundRecord: Equatable, Sendable {
     public var validationLosses: [Double]
     /// FedEx's update, if one was made.
     public var fedexStep: FedExDistribution.Step?
+    /// The contributing clients' validation losses after local training, weighted by
+    /// their validation samples (FedEx's "refine" trace); `nil` when not measured.
+    public var clientScore: Double? = nil
 }
 
 /// Pooled scores of the global model.

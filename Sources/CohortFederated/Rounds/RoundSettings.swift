@@ -25,10 +25,17 @@ public struct RoundSettings: Equatable, Sendable {
     /// with the tuned local configuration before scoring it there (FedEx's evaluation
     /// of personalised performance); see `FederatedRounds.evaluateFineTuned()`.
     public var fineTuneForEvaluation: Bool
+    /// Which FedEx configuration each client fine-tunes with.
+    public var fineTuneConfiguration: FineTuneConfiguration
+    /// Whether every round scores its clients' locally trained models on their validation
+    /// samples even without FedEx (an arm scored by its training rounds needs it).
+    public var scoresClientsAfterTraining = false
 
     public init(rounds: Int, sampling: ClientSampling, local: LocalHyperparameters,
                 server: ServerOptimizerSettings = .fedAvg, fedex: FedExSetup? = nil,
-                evaluateEvery: Int = 1, seed: UInt64, arm: Int = 0, fineTuneForEvaluation: Bool = false) {
+                evaluateEvery: Int = 1, seed: UInt64, arm: Int = 0, fineTuneForEvaluation: Bool = false,
+                fineTuneConfiguration: FineTuneConfiguration = .mostLikely) {
+        self.fineTuneConfiguration = fineTuneConfiguration
         self.rounds = rounds
         self.sampling = sampling
         self.local = local
@@ -56,6 +63,15 @@ public struct RoundSettings: Equatable, Sendable {
             }
         }
     }
+}
+
+/// The local configuration a client fine-tunes with when an arm is scored: FedEx's most
+/// likely one (the default here), or one each client draws from theta, as the
+/// reference's test does unless asked for the most likely (both the most likely once
+/// theta is frozen).
+public enum FineTuneConfiguration: String, Sendable, CaseIterable {
+    case mostLikely = "most_likely"
+    case sampled
 }
 
 /// FedEx's search space and learning settings for one run.

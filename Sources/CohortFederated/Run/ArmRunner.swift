@@ -90,9 +90,11 @@ struct ArmRunner {
             if config.search != nil { log("arm \(arm): \(job.config.entries.isEmpty ? "base settings" : job.config.description)") }
         }
         var evaluation: EvaluationRecord?
+        var lastClientScore: Double?
         while rounds.completedRounds < target {
             if let limit = options.roundLimit, roundsRun >= limit { return nil }
             let record = try rounds.runRound()
+            lastClientScore = record.clientScore
             roundsRun += 1
             let due = rounds.isEvaluationDue || rounds.completedRounds == target
             let scored = due ? try rounds.evaluate() : nil
@@ -112,7 +114,13 @@ struct ArmRunner {
         let tuned = settings.fineTuneForEvaluation ? try rounds.evaluateFineTuned() : nil
         lastGlobal = rounds.global
         let scored = tuned ?? final
-        let metric = scored.validation.count > 0 ? 1 - scored.validation.accuracy : 1 - scored.test.accuracy
+        var metric = scored.validation.count > 0 ? 1 - scored.validation.accuracy : 1 - scored.test.accuracy
+        if config.search?.armScore == .trainingRounds {
+            // FedEx's reference: the last round's clients' error after local training.
+            // A resumed arm whose rounds all ran before the interruption has no round
+            // record here; it falls back to the evaluation.
+            if let lastClientScore { metric = lastClientScore }
+        }
         let result = ArmResult(arm: arm, rung: job.rung, rounds: rounds.completedRounds, metric: metric,
                                testAccuracy: final.test.accuracy,
                                validationAccuracy: final.validation.count > 0 ? final.validation.accuracy : nil,
@@ -169,7 +177,10 @@ struct ArmRunner {
 
     private func outcome(results: [ArmResult], finished: Bool) -> FedOutcome {
         let top = results.map(\.rounds).max() ?? 0
-        let best = results.filter { $0.rounds == top }.min { ($0.metric, $0.arm) < ($1.metric, $1.arm) }
+        // Scored by training rounds, the best score of any rung wins, as FedEx's reference
+        // keeps the best arm across all elimination stages; otherwise the best fully run arm.
+        let pool = config.search?.armScore == .trainingRounds ? results : results.filter { $0.rounds == top }
+        let best = pool.min { ($0.metric, $0.arm) < ($1.metric, $1.arm) }
         return FedOutcome(runDirectory: directory.url, finished: finished, results: results, best: best,
                           lastGlobalModel: lastGlobal)
     }

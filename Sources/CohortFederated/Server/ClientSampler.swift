@@ -7,8 +7,17 @@ public enum StragglerPolicy: String, Codable, Sendable, CaseIterable {
     /// Its update is dropped, as FedAvg does under a deadline.
     case drop
     /// It sends what it finished: FedProx's "partial work", a number of local epochs drawn
-    /// uniformly from 1 ... E.
+    /// uniformly (see ``PartialWorkEpochs``).
     case partialWork = "partial_work"
+}
+
+/// The range a straggler's local epochs are drawn from under partial work.
+public enum PartialWorkEpochs: String, Codable, Sendable, CaseIterable {
+    /// 1 ... E, as the FedProx paper describes it.
+    case upToE = "up_to_e"
+    /// 1 ... E-1, as FedProx's reference code draws it (numpy's randint excludes its upper
+    /// bound), so a straggler always does less than E. With E = 1 it runs the one epoch.
+    case belowE = "below_e"
 }
 
 /// How many clients take part in a round, and how many of them straggle.
@@ -20,13 +29,19 @@ public struct ClientSampling: Codable, Equatable, Sendable {
     /// The share of sampled clients that straggle (FedProx's drop percent).
     public var dropRate: Double
     public var stragglers: StragglerPolicy
+    public var partialWorkEpochs: PartialWorkEpochs
+    /// Draw each round's clients independently, so one client may train twice in a round
+    /// (FedEx's reference code draws them so); without replacement by default, as FedAvg.
+    public var withReplacement: Bool
 
     public init(clientsPerRound: Int? = nil, fraction: Double? = nil, dropRate: Double = 0,
-                stragglers: StragglerPolicy = .drop) {
+                stragglers: StragglerPolicy = .drop, partialWorkEpochs: PartialWorkEpochs = .upToE, withReplacement: Bool = false) {
         self.clientsPerRound = clientsPerRound
         self.fraction = fraction
         self.dropRate = dropRate
         self.stragglers = stragglers
+        self.partialWorkEpochs = partialWorkEpochs
+        self.withReplacement = withReplacement
     }
 
     /// Clients sampled per round out of `population`; throws when the request cannot be met.
@@ -56,13 +71,16 @@ public struct ClientSampling: Codable, Equatable, Sendable {
     public func validate(population: Int) throws {
         _ = try perRound(population: population)
         try FederatedError.requireFraction(dropRate, "sampling.drop_rate")
+        if withReplacement && dropRate > 0 {
+            throw FederatedError.invalidValue(field: "sampling.with_replacement", message: "cannot be combined with drop_rate > 0 (stragglers are drawn among distinct clients)")
+        }
     }
 }
 
 /// The clients of one round.
 public struct RoundParticipants: Codable, Equatable, Sendable {
     public var round: Int
-    /// Every sampled client, ascending.
+    /// Every sampled client, ascending (with replacement, a client may appear more than once).
     public var selected: [Int]
     /// The sampled clients that straggle, ascending (a subset of `selected`).
     public var stragglers: [Int]
@@ -95,11 +113,13 @@ public struct ClientSampler: Sendable {
         perRound - Int((Double(perRound) * (1 - sampling.dropRate)).rounded(.toNearestOrEven))
     }
 
-    /// The participants of `round`: `perRound` clients uniformly without replacement,
-    /// then the stragglers uniformly among them.
+    /// The participants of `round`: `perRound` clients uniformly without replacement (or
+    /// each drawn independently, with replacement), then the stragglers uniformly among them.
     public func participants(round: Int) -> RoundParticipants {
         var selection = RandomStream(seed: seed, stream: [StreamPurpose.clientSampling, UInt64(round)])
-        let selected = selection.sampleWithoutReplacement(perRound, from: population).sorted()
+        let selected = sampling.withReplacement
+            ? (0 ..< perRound).map { _ in selection.index(below: population) }.sorted()
+            : selection.sampleWithoutReplacement(perRound, from: population).sorted()
         var stragglerStream = RandomStream(seed: seed, stream: [StreamPurpose.stragglers, UInt64(round)])
         let stragglers = stragglerStream.sampleWithoutReplacement(stragglersPerRound, from: selected.count)
             .map { selected[$0] }.sorted()
@@ -108,13 +128,14 @@ public struct ClientSampler: Sendable {
     }
 
     /// The local epochs `client` runs in `round`: `epochs`, or for a straggler under
-    /// partial work a uniform draw from 1 ... `epochs`.
+    /// partial work a uniform draw from 1 ... `epochs` (1 ... `epochs` - 1 with
+    /// ``PartialWorkEpochs/belowE``).
     public func localEpochs(round: Int, client: Int, epochs: Int, participants: RoundParticipants) -> Int {
-        guard sampling.stragglers == .partialWork, participants.stragglers.contains(client), epochs > 1 else {
-            return epochs
-        }
+        guard sampling.stragglers == .partialWork, participants.stragglers.contains(client) else { return epochs }
+        let choices = sampling.partialWorkEpochs == .belowE ? epochs - 1 : epochs
+        guard choices > 1 else { return Swift.min(epochs, 1) }
         var stream = RandomStream(seed: seed, stream: [StreamPurpose.stragglerWork, UInt64(round), UInt64(client)])
-        return 1 + stream.index(below: epochs)
+        return 1 + stream.index(below: choices)
     }
 }
 

@@ -18,6 +18,9 @@ import Foundation
 ///   gradient_clip: 5           # global gradient norm (0: none)
 ///   verify_every: 200          # steps between cross-rank parameter checks
 ///   record_every: 20           # steps between architecture-weight records
+///   sync_batch_norm: false     # true: batch statistics summed over the ranks (one batch however
+///                              #   many ranks share it; results independent of the rank count
+///                              #   up to float rounding); false: each rank's shard's statistics
 /// strategy:
 ///   type: rsws                 # rsws | gaea | darts
 ///   rounds: 1                  # rsws: sample / score / re-score rounds
@@ -25,10 +28,19 @@ import Foundation
 ///   score_batches: 10          # rsws: validation minibatches per architecture
 ///   score_batch_size: 256      # rsws: samples per scoring minibatch
 ///   rescore_top: 10            # rsws: best of each round re-scored on all validation
+///   scoring: shared_batches    # rsws: shared_batches (distinct cells, one set of batches per
+///                              #   round) or running_batches (i.i.d. cells, each on the next
+///                              #   batches of a running validation iterator: the authors' code)
 ///   eta: 0.1                   # gaea: exponentiated-gradient step size
 ///   clamp: 1.0e-5              # gaea: smallest weight before renormalizing
 ///   single_level: false        # gaea, darts: weights and architecture on the same training batches
 ///   warmup_epochs: 0           # gaea, darts: epochs of weight steps before the architecture moves
+///   step_order: weights_first  # gaea, darts bilevel: weights_first, or architecture_first (the
+///                              #   authors' code: the architecture step, then the weight step)
+///   derive_from: last_epoch    # gaea, darts: the cell after the last epoch, or best_epoch: the cell
+///                              #   of the epoch whose supernet scored best on validation (the authors' code)
+///   entropy_weight: 0          # gaea: weight of the KL-from-uniform regulariser on each edge
+///   adapt_step: false          # gaea: eta divided by the step's largest absolute gradient
 ///   learning_rate: 3.0e-4      # darts: Adam on the logits, betas (0.5, 0.999)
 /// retrain:                     # training chosen architectures from scratch
 ///   top: 3                     # rsws: candidates retrained (gaea, darts: the derived one)
@@ -53,17 +65,40 @@ public struct NASConfig: Sendable {
         public var gradientClip: Float = 5
         public var verifyEvery = 200
         public var recordEvery = 20
+        /// Batch statistics summed over the ranks in training steps.
+        public var syncBatchNorm = false
         public init() {}
     }
 
     /// Random search with weight sharing: how candidates are scored.
     public struct RSWS: Sendable, Equatable {
+        /// How a round's candidates are drawn and which batches score them.
+        public enum Scoring: String, CaseIterable, Sendable {
+            case sharedBatches = "shared_batches"
+            case runningBatches = "running_batches"
+        }
+        public var scoring = Scoring.sharedBatches
         public var rounds = 1
         public var architectures = 1000
         public var scoreBatches = 10
         public var scoreBatchSize = 256
         public var rescoreTop = 10
         public init() {}
+    }
+
+    /// The order of a bilevel step's two updates. Weights first is the default here;
+    /// the GAEA and DARTS authors' code steps the architecture first.
+    public enum StepOrder: String, CaseIterable, Sendable {
+        case weightsFirst = "weights_first"
+        case architectureFirst = "architecture_first"
+    }
+
+    /// Which cell a GAEA or DARTS search returns: the one derived after the last epoch,
+    /// or (as the authors' code) the one of the epoch whose supernet had the best
+    /// validation accuracy (the earliest such epoch on ties).
+    public enum DeriveFrom: String, CaseIterable, Sendable {
+        case lastEpoch = "last_epoch"
+        case bestEpoch = "best_epoch"
     }
 
     /// GAEA: exponentiated gradient on each edge's simplex.
@@ -73,6 +108,12 @@ public struct NASConfig: Sendable {
         public var singleLevel = false
         /// Epochs of weight steps only before the architecture starts to move.
         public var warmupEpochs = 0
+        public var stepOrder = StepOrder.weightsFirst
+        public var deriveFrom = DeriveFrom.lastEpoch
+        /// The entropy regulariser's weight (the authors' `arch_weight_decay`; 0 there too).
+        public var entropyWeight = 0.0
+        /// Divide eta by the step's largest absolute gradient (the authors' `adapt_lr`).
+        public var adaptStep = false
         public init() {}
     }
 
@@ -86,6 +127,8 @@ public struct NASConfig: Sendable {
         public var singleLevel = false
         /// Epochs of weight steps only before the architecture starts to move.
         public var warmupEpochs = 0
+        public var stepOrder = StepOrder.weightsFirst
+        public var deriveFrom = DeriveFrom.lastEpoch
         public init() {}
     }
 
@@ -167,6 +210,7 @@ public struct NASConfig: Sendable {
         c.search.gradientClip = Float(search.double("gradient_clip", default: Double(c.search.gradientClip), min: 0, max: 1e6))
         c.search.verifyEvery = search.int("verify_every", default: c.search.verifyEvery, min: 1)
         c.search.recordEvery = search.int("record_every", default: c.search.recordEvery, min: 1)
+        c.search.syncBatchNorm = search.bool("sync_batch_norm", default: c.search.syncBatchNorm)
         search.finish()
 
         let strategies = Strategy.allCases.map(\.rawValue).joined(separator: ", ")
@@ -181,11 +225,16 @@ public struct NASConfig: Sendable {
             c.rsws.scoreBatches = strategy.int("score_batches", default: c.rsws.scoreBatches, min: 1, max: 1_000_000)
             c.rsws.scoreBatchSize = strategy.int("score_batch_size", default: c.rsws.scoreBatchSize, min: 2, max: 1 << 20)
             c.rsws.rescoreTop = strategy.int("rescore_top", default: c.rsws.rescoreTop, min: 1, max: 1_000_000)
+            c.rsws.scoring = strategy.choice("scoring", c.rsws.scoring)
         case .gaea:
             c.gaea.eta = strategy.double("eta", default: c.gaea.eta, max: 1e6, above: 0)
             c.gaea.clamp = strategy.double("clamp", default: c.gaea.clamp, above: 0, below: 0.2)
             c.gaea.singleLevel = strategy.bool("single_level", default: c.gaea.singleLevel)
             c.gaea.warmupEpochs = strategy.int("warmup_epochs", default: c.gaea.warmupEpochs, min: 0, max: 100_000)
+            c.gaea.stepOrder = strategy.choice("step_order", c.gaea.stepOrder)
+            c.gaea.deriveFrom = strategy.choice("derive_from", c.gaea.deriveFrom)
+            c.gaea.entropyWeight = strategy.double("entropy_weight", default: c.gaea.entropyWeight, min: 0, max: 1e6)
+            c.gaea.adaptStep = strategy.bool("adapt_step", default: c.gaea.adaptStep)
         case .darts:
             c.darts.learningRate = Float(strategy.double("learning_rate", default: Double(c.darts.learningRate), max: 1e6, above: 0))
             c.darts.beta1 = Float(strategy.double("beta1", default: Double(c.darts.beta1), min: 0, below: 1))
@@ -194,6 +243,8 @@ public struct NASConfig: Sendable {
             c.darts.initialScale = strategy.double("initial_scale", default: c.darts.initialScale, max: 1e6, above: 0)
             c.darts.singleLevel = strategy.bool("single_level", default: c.darts.singleLevel)
             c.darts.warmupEpochs = strategy.int("warmup_epochs", default: c.darts.warmupEpochs, min: 0, max: 100_000)
+            c.darts.stepOrder = strategy.choice("step_order", c.darts.stepOrder)
+            c.darts.deriveFrom = strategy.choice("derive_from", c.darts.deriveFrom)
         }
         strategy.finish()
 

@@ -1,3 +1,4 @@
+import CohortCluster
 import CohortTensor
 
 /// Which batch normalization a network uses.
@@ -35,6 +36,8 @@ final class BatchStatisticsNorm: Module {
     private let unitScale: Tensor, zeroShift: Tensor
     /// `Tape.batchNorm` updates running statistics in place; they land here, unread.
     private let discardedMean: Tensor, discardedVariance: Tensor
+    /// Set for data-parallel training with synchronised statistics.
+    var sync: BatchStatisticsSync?
 
     init(_ channels: Int, affine: Bool) {
         precondition(channels > 0, "batch norm needs a positive channel count")
@@ -50,11 +53,48 @@ final class BatchStatisticsNorm: Module {
     func forward(_ x: Tensor, _ tape: Tape) -> Tensor {
         precondition(tape.isTraining, "a supernet normalizes with batch statistics: run it on a training-mode tape (without recording to evaluate)")
         return tape.batchNorm(x, gamma: weight?.tensor ?? unitScale, beta: bias?.tensor ?? zeroShift,
-                              runningMean: discardedMean, runningVar: discardedVariance)
+                              runningMean: discardedMean, runningVar: discardedVariance, synchronise: sync?.sum)
     }
 
     var members: [ModuleMember] {
         guard let weight, let bias else { return [] }
         return [.parameter("weight", weight), .parameter("bias", bias)]
+    }
+}
+
+/// Synchronised batch statistics for data-parallel supernet training: while `active`,
+/// every `BatchStatisticsNorm` of the network sums its per-channel statistics over the
+/// ranks (one allreduce for the sums, one for the squared deviations, one in the
+/// backward pass), so a batch is normalized as one batch however many ranks share it.
+/// Scoring runs whole batches on single ranks and leaves it inactive.
+final class BatchStatisticsSync {
+    let communicator: Communicator
+    var active = false
+    /// The first failed allreduce; the tape cannot throw, so the trainer rethrows it.
+    private(set) var failure: Error?
+
+    init(communicator: Communicator) { self.communicator = communicator }
+
+    /// Installs itself in every batch-statistics norm under `module`.
+    func install(in module: Module) {
+        if let norm = module as? BatchStatisticsNorm { norm.sync = self }
+        for case let .child(_, child) in module.members { install(in: child) }
+    }
+
+    /// The `ChannelStatisticsSum` of the norms: the sum over ranks while active.
+    var sum: ChannelStatisticsSum? {
+        guard active, communicator.size > 1 else { return nil }
+        return { [self] values in
+            guard failure == nil else { return }
+            do { try communicator.allreduce(&values, op: .sum) } catch { failure = error }
+        }
+    }
+
+    /// Throws the allreduce failure of the last step, if any.
+    func rethrow() throws {
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
     }
 }

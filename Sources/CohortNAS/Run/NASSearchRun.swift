@@ -91,7 +91,11 @@ public enum NASSearchRun {
             var line = String(format: "supernet epoch %d/%d  loss %.4f  acc %.4f  %.1f steps/s  %.1f s  lr %.4g",
                               e.epoch, e.epochs, e.loss, e.accuracy, e.stepsPerSecond, e.seconds, Double(e.learningRate))
             if let d = e.derived { line += "  derived \(d)" }
+            if let v = e.validationAccuracy { line += String(format: "  supernet validation acc %.4f", v) }
             log(line)
+        }
+        if root, let epoch = supernet.derivedEpoch, epoch != supernet.epochs.count, let d = supernet.derived {
+            log("returning the cell of epoch \(epoch), the best supernet validation accuracy: \(d)")
         }
         if root { try search.checkpoint().write(to: directory.appendingPathComponent(NASRunFiles.supernet)) }
 

@@ -60,24 +60,37 @@ extension ArchitectureWeights {
 ///     w <- w * exp(-eta * grad);  w <- max(w, clamp);  w <- w / sum(w)   (per edge)
 ///
 /// The mixture multiplies each operation by its weight directly (no softmax).
+///
+/// Two options of the authors' code: an entropy regulariser, `entropyWeight` times the
+/// KL divergence of each edge from uniform, sum_k w_k log(K w_k), whose gradient
+/// entropyWeight (log(K w_k) + 1) is added to the loss gradient (it pulls the weights
+/// back toward uniform); and `adaptStep`, which divides eta by the largest absolute
+/// gradient of the step, so a step's largest move is exp(-+eta) whatever the
+/// gradient's scale.
 public final class SimplexArchitectureWeights: ArchitectureWeights {
     public let name = "gaea"
     public private(set) var weights: [Double]
     public let eta: Double
     public let clamp: Double
+    public let entropyWeight: Double
+    public let adaptStep: Bool
 
-    public init(eta: Double, clamp: Double) {
+    public init(eta: Double, clamp: Double, entropyWeight: Double = 0, adaptStep: Bool = false) {
         self.eta = eta
         self.clamp = clamp
+        self.entropyWeight = entropyWeight
+        self.adaptStep = adaptStep
         weights = Array(repeating: 1 / Double(Self.operationCount), count: Self.valueCount)
     }
 
     /// Restores saved weights (a checkpoint, a test).
-    public init(weights: [Double], eta: Double, clamp: Double) {
+    public init(weights: [Double], eta: Double, clamp: Double, entropyWeight: Double = 0, adaptStep: Bool = false) {
         precondition(weights.count == Self.valueCount, "GAEA holds \(Self.valueCount) weights")
         self.weights = weights
         self.eta = eta
         self.clamp = clamp
+        self.entropyWeight = entropyWeight
+        self.adaptStep = adaptStep
     }
 
     public var learnedValues: [Double] { weights }
@@ -93,8 +106,18 @@ public final class SimplexArchitectureWeights: ArchitectureWeights {
     }
 
     public func update(gradient: [Float]) {
-        Self.exponentiatedGradientStep(&weights, gradient: gradient.map(Double.init), eta: eta, clamp: clamp,
-                                       operations: Self.operationCount)
+        var g = gradient.map(Double.init)
+        if entropyWeight != 0 {
+            let k = Double(Self.operationCount)
+            for i in g.indices { g[i] += entropyWeight * (Foundation.log(k * weights[i]) + 1) }
+        }
+        var step = eta
+        if adaptStep {
+            let largest = g.reduce(0) { Swift.max($0, abs($1)) }
+            guard largest > 0 else { return }   // nothing to move by
+            step = eta / largest
+        }
+        Self.exponentiatedGradientStep(&weights, gradient: g, eta: step, clamp: clamp, operations: Self.operationCount)
     }
 
     /// One exponentiated-gradient step on consecutive simplices of `operations` values.

@@ -58,17 +58,35 @@ final class CandidateScoring {
 
     /// Correct counts and summed losses of every unit, in unit order, on every rank.
     func score(_ units: [(architecture: CellArchitecture, indices: ArraySlice<Int>)]) throws -> [(correct: Double, lossSum: Double)] {
+        try score(unitCount: units.count) { u in trainer.score(units[u].architecture, validation, indices: units[u].indices) }
+    }
+
+    /// The distribution of any `unitCount` units: unit u scored by `scoreUnit(u)` on rank u mod N.
+    func score(unitCount: Int, _ scoreUnit: (Int) -> (correct: Int, lossSum: Double)) throws -> [(correct: Double, lossSum: Double)] {
         let rank = communicator.rank, ranks = communicator.size
         var mine: [Double] = []
-        for u in stride(from: rank, to: units.count, by: ranks) {
-            let s = trainer.score(units[u].architecture, validation, indices: units[u].indices)
+        for u in stride(from: rank, to: unitCount, by: ranks) {
+            let s = scoreUnit(u)
             mine += [Double(s.correct), s.lossSum]
         }
         let all = ranks > 1 ? try communicator.allgather(mine) : [mine]
-        return units.indices.map { u in
+        return (0..<unitCount).map { u in
             let part = all[u % ranks], at = 2 * (u / ranks)
             return (part[at], part[at + 1])
         }
+    }
+
+    /// Accuracy and mean loss of the supernet along its mixture (architecture weights
+    /// fixed) on the whole validation split, chunk by chunk.
+    func scoreMixture(_ weights: ArchitectureWeights) throws -> (accuracy: Double, loss: Double) {
+        let chunks = validationChunks
+        let results = try score(unitCount: chunks.count) { u in
+            trainer.score(validation, indices: chunks[u]) { tape in SupernetSearch.mixturePath(weights, tape, trainable: false).0 }
+        }
+        var correct = 0.0, loss = 0.0
+        for r in results { correct += r.correct; loss += r.lossSum }   // fixed order on every rank count
+        let samples = Double(Swift.max(validation.count, 1))
+        return (correct / samples, loss / samples)
     }
 
     /// Accuracy and mean loss of each architecture on the samples `batches` cover.
@@ -102,15 +120,40 @@ final class CandidateScoring {
 
     /// Runs the scoring rounds; returns every re-scored candidate, best first. Rank 0
     /// logs each sampled architecture's minibatch score to `scores.jsonl`.
+    ///
+    /// With `scoring: running_batches` (the authors' code) a round draws its cells i.i.d.
+    /// (a cell may come twice) and scores each on the next `score_batches` batches of a
+    /// validation iterator that runs on from cell to cell and round to round (epoch after
+    /// epoch), so every cell sees other batches.
     func randomSearch(_ settings: NASConfig.RSWS, recorder: RunRecorder?) throws -> [CandidateScore] {
         var rescored: [CandidateScore] = []
         var rescoredCells = Set<CellArchitecture>()
+        var running = try RunningBatches(count: validation.count, batchSize: Swift.min(batchSize, validation.count), seed: seed)
         for round in 0..<settings.rounds {
-            let cells = Self.sampleDistinct(settings.architectures, seed: seed, round: round)
-            let order = try MinibatchSampler(sampleCount: validation.count, batchSize: Swift.min(batchSize, validation.count), seed: seed,
-                                             stream: [StreamPurpose.scoringBatches, UInt64(round)], dropLast: true)
-            let batches = (0..<Swift.min(settings.scoreBatches, order.batchCount)).map { order.batchIndices($0) }
-            let scores = try score(cells, on: batches)
+            let cells: [CellArchitecture]
+            let scores: [(accuracy: Double, loss: Double)]
+            switch settings.scoring {
+            case .sharedBatches:
+                cells = Self.sampleDistinct(settings.architectures, seed: seed, round: round)
+                let order = try MinibatchSampler(sampleCount: validation.count, batchSize: Swift.min(batchSize, validation.count), seed: seed,
+                                                 stream: [StreamPurpose.scoringBatches, UInt64(round)], dropLast: true)
+                let batches = (0..<Swift.min(settings.scoreBatches, order.batchCount)).map { order.batchIndices($0) }
+                scores = try score(cells, on: batches)
+            case .runningBatches:
+                cells = Self.sampleIndependent(settings.architectures, seed: seed, round: round)
+                let perCell = cells.map { _ in (0..<settings.scoreBatches).map { _ in running.next() } }
+                let units = zip(cells, perCell).flatMap { cell, batches in batches.map { (architecture: cell, indices: $0) } }
+                let results = try score(units)
+                scores = cells.indices.map { i in
+                    var correct = 0.0, loss = 0.0, samples = 0.0
+                    for b in 0..<settings.scoreBatches {   // fixed order: the same sums on every rank count
+                        correct += results[i * settings.scoreBatches + b].correct
+                        loss += results[i * settings.scoreBatches + b].lossSum
+                        samples += Double(perCell[i][b].count)
+                    }
+                    return (correct / samples, loss / samples)
+                }
+            }
             if let recorder {
                 for (cell, s) in zip(cells, scores) {
                     try recorder.append(.object([(K.round, .int(round)), (K.architecture, .string(cell.nasBench201String)),
@@ -120,7 +163,8 @@ final class CandidateScoring {
             }
             let ranked = cells.indices.sorted { Self.better((scores[$0].accuracy, scores[$0].loss, cells[$0].index),
                                                             (scores[$1].accuracy, scores[$1].loss, cells[$1].index)) }
-            let top = ranked.filter { !rescoredCells.contains(cells[$0]) }.prefix(settings.rescoreTop)
+            var taken = rescoredCells   // a cell drawn twice (running batches) is re-scored once, at its best rank
+            let top = ranked.filter { taken.insert(cells[$0]).inserted }.prefix(settings.rescoreTop)
             let full = try scoreOnValidation(top.map { cells[$0] })
             for (i, f) in zip(top, full) {
                 rescoredCells.insert(cells[i])
@@ -129,6 +173,35 @@ final class CandidateScoring {
             }
         }
         return Self.ranked(rescored)
+    }
+
+    /// `count` connected cells drawn i.i.d. uniformly from the stream of `round`, in
+    /// canonical form; repeats are kept (their scores differ: other batches).
+    static func sampleIndependent(_ count: Int, seed: UInt64, round: Int) -> [CellArchitecture] {
+        var rng = RandomStream(seed: seed, stream: [StreamPurpose.candidateSampling, UInt64(round)])
+        return (0..<count).map { _ in CellArchitecture.randomConnected(&rng).canonical }
+    }
+
+    /// A validation iterator that runs on across cells and rounds: batch after batch of
+    /// one shuffled epoch, then the next epoch's order.
+    struct RunningBatches {
+        private var order: MinibatchSampler
+        private var epoch = 0, batch = 0
+
+        init(count: Int, batchSize: Int, seed: UInt64) throws {
+            order = try MinibatchSampler(sampleCount: count, batchSize: batchSize, seed: seed,
+                                         stream: [StreamPurpose.scoringBatches], dropLast: true)
+        }
+
+        mutating func next() -> ArraySlice<Int> {
+            if batch == order.batchCount {
+                epoch += 1
+                batch = 0
+                order.startEpoch(epoch)
+            }
+            defer { batch += 1 }
+            return order.batchIndices(batch)
+        }
     }
 
     /// `count` different connected cells drawn uniformly from the stream of `round`,

@@ -18,6 +18,9 @@ public struct SupernetEpoch: Sendable {
     public var learningRate: Float
     /// GAEA and DARTS: the cell the architecture weights point at after the epoch.
     public var derived: CellArchitecture?
+    /// GAEA and DARTS with `derive_from: best_epoch`: the supernet's (mixture's)
+    /// accuracy on the validation split after the epoch.
+    public var validationAccuracy: Double?
 
     public var stepsPerSecond: Double { Double(steps) / Swift.max(seconds, 1e-9) }
 
@@ -27,6 +30,7 @@ public struct SupernetEpoch: Sendable {
             (K.seconds, .double(seconds)), (K.stepsPerSecond, .double(stepsPerSecond)), (K.learningRate, .double(Double(learningRate))),
         ]
         if let derived { m.append((K.derived, .string(derived.nasBench201String))) }
+        if let validationAccuracy { m.append((K.validationAccuracy, .double(validationAccuracy))) }
         return .object(m)
     }
 }
@@ -48,9 +52,12 @@ public struct SupernetReport: Sendable {
     public var architectureDigest: String?
     /// Final architecture weights, per edge (GAEA, DARTS).
     public var architectureWeights: [[Double]]?
-    /// The cell the architecture weights point at (GAEA, DARTS).
+    /// The cell the search returns (GAEA, DARTS): derived from the final architecture
+    /// weights, or from those of ``derivedEpoch`` under `derive_from: best_epoch`.
     public var derived: CellArchitecture?
     public var derivedExcludedNone = false
+    /// The epoch (1-based) whose weights gave ``derived``.
+    public var derivedEpoch: Int?
 
     public var stepsPerSecond: Double { Double(steps) / Swift.max(seconds, 1e-9) }
 }
@@ -63,8 +70,12 @@ public struct SupernetReport: Sendable {
 ///   stream (seed, step), uniform over the cells that connect input to output.
 /// - GAEA and DARTS, bilevel: a weight step on a training batch through the mixture
 ///   (architecture weights fixed), then an architecture step on a validation batch
-///   (weights fixed); single-level: one step on a training batch moves both. During
-///   the first `warmupEpochs` epochs only the weights move.
+///   (weights fixed), or the two the other way round (`step_order:
+///   architecture_first`, as the authors' code); single-level: one step on a training
+///   batch moves both. During the first `warmupEpochs` epochs only the weights move.
+///   The cell returned is derived from the final architecture weights, or with
+///   `derive_from: best_epoch` from the weights after the epoch whose supernet scored
+///   best on the whole validation split.
 final class SupernetSearch {
     let config: NASConfig
     let data: NASData
@@ -89,16 +100,20 @@ final class SupernetSearch {
             } catch {
                 throw NASInputError("search.\(error)")
             }
-        }, gradientClip: config.search.gradientClip, largestBatch: largest, communicator: communicator)
+        }, gradientClip: config.search.gradientClip, largestBatch: largest, communicator: communicator,
+           synchronisedStatistics: config.search.syncBatchNorm)
         switch config.strategy {
         case .rsws: architecture = nil
-        case .gaea: architecture = SimplexArchitectureWeights(eta: config.gaea.eta, clamp: config.gaea.clamp)
+        case .gaea: architecture = SimplexArchitectureWeights(eta: config.gaea.eta, clamp: config.gaea.clamp,
+                                                              entropyWeight: config.gaea.entropyWeight, adaptStep: config.gaea.adaptStep)
         case .darts: architecture = try SoftmaxArchitectureWeights(seed: config.seed, settings: config.darts)
         }
     }
 
     var singleLevel: Bool { config.strategy == .gaea ? config.gaea.singleLevel : config.darts.singleLevel }
     var warmupEpochs: Int { config.strategy == .gaea ? config.gaea.warmupEpochs : config.darts.warmupEpochs }
+    var stepOrder: NASConfig.StepOrder { config.strategy == .gaea ? config.gaea.stepOrder : config.darts.stepOrder }
+    var deriveFrom: NASConfig.DeriveFrom { config.strategy == .gaea ? config.gaea.deriveFrom : config.darts.deriveFrom }
 
     /// The architecture supernet step `step` trains under RSWS: the same on every rank.
     static func sampledArchitecture(seed: UInt64, step: Int) -> CellArchitecture {
@@ -116,6 +131,7 @@ final class SupernetSearch {
         var validationBatches = try ValidationBatches(count: data.validation.count, batchSize: batch, seed: config.seed)
         var epochs: [SupernetEpoch] = []
         var trainSeconds = 0.0
+        var best: (accuracy: Double, epoch: Int, derived: (architecture: CellArchitecture, excludedNone: Bool))?
         try record(epoch: 0)
 
         training: for epoch in 0..<config.search.epochs {
@@ -137,9 +153,16 @@ final class SupernetSearch {
             trainSeconds += seconds
             var sums = [totals.lossSum, Double(totals.correct), Double(totals.samples)]
             if communicator.size > 1 { try communicator.allreduce(&sums, op: .sum) }
+            var validationAccuracy: Double?
+            if let architecture, deriveFrom == .bestEpoch {
+                let accuracy = try validationScoring.scoreMixture(architecture).accuracy
+                validationAccuracy = accuracy
+                if best == nil || accuracy > best!.accuracy { best = (accuracy, epoch + 1, architecture.derive()) }
+            }
             let report = SupernetEpoch(epoch: epoch + 1, epochs: config.search.epochs, loss: sums[0] / Swift.max(sums[2], 1),
                                        accuracy: sums[1] / Swift.max(sums[2], 1), steps: stepsThisEpoch, seconds: seconds,
-                                       learningRate: rate, derived: architecture?.derive().architecture)
+                                       learningRate: rate, derived: architecture?.derive().architecture,
+                                       validationAccuracy: validationAccuracy)
             epochs.append(report)
             try recorder?.append(report.json, to: NASRunFiles.supernetLog)
             progress(report)
@@ -153,12 +176,19 @@ final class SupernetSearch {
             d.add(architecture.learnedValues)
             architectureDigest = d.hex
         }
-        let derived = architecture?.derive()
+        let derived = best?.derived ?? architecture?.derive()
         return SupernetReport(strategy: config.strategy, steps: step, epochs: epochs, seconds: trainSeconds, ranks: communicator.size,
                               parameterCount: trainer.model.parameterCount, replicaChecks: replicaChecks,
                               digest: String(digest, radix: 16), architectureDigest: architectureDigest,
                               architectureWeights: architecture?.weightsJSONRows, derived: derived?.architecture,
-                              derivedExcludedNone: derived?.excludedNone ?? false)
+                              derivedExcludedNone: derived?.excludedNone ?? false,
+                              derivedEpoch: architecture == nil ? nil : (best?.epoch ?? epochs.count))
+    }
+
+    /// Scores the supernet's mixture on the validation split, spread over the ranks.
+    private var validationScoring: CandidateScoring {
+        CandidateScoring(trainer: trainer, validation: data.validation, communicator: communicator, seed: config.seed,
+                         batchSize: config.scoringBatchSize)
     }
 
     /// One step of the strategy on this rank's `shard` of a training batch.
@@ -181,10 +211,17 @@ final class SupernetSearch {
             if let g { weights.update(gradient: g) }
             return
         }
-        // Bilevel: weights on the training batch, then the architecture on a validation batch.
+        // Bilevel: weights on the training batch and the architecture on a validation
+        // batch, in the configured order.
+        if stepOrder == .architectureFirst { try architectureStep(weights, validationBatches: &validationBatches) }
         _ = try trainer.step(data.train, shard: shard, batchCount: batch, updateWeights: true, totals: &totals) { tape in
             Self.mixturePath(weights, tape, trainable: false)
         }
+        if stepOrder == .weightsFirst { try architectureStep(weights, validationBatches: &validationBatches) }
+    }
+
+    /// One architecture step on the next validation batch, the supernet weights fixed.
+    func architectureStep(_ weights: ArchitectureWeights, validationBatches: inout ValidationBatches) throws {
         let (validationShard, validationCount) = validationBatches.next(rank: communicator.rank, rankCount: communicator.size)
         var ignored = SupernetTrainer.Totals()
         let g = try trainer.step(data.validation, shard: validationShard, batchCount: validationCount, updateWeights: false,

@@ -16,7 +16,10 @@ import CohortTrain
 ///    values) is summed over ranks the same way and handed back.
 ///
 /// The supernet normalizes with batch statistics and keeps no running state, so there
-/// is nothing else to average. Buffers and tapes are made once; after the first steps
+/// is nothing else to average. Those statistics are each rank's shard's, so a search
+/// depends on the rank count, unless `synchronisedStatistics` sums them over the ranks
+/// during steps (``BatchStatisticsSync``): then the shards are normalized as the one
+/// batch they form, and ranks counts agree to float rounding. Buffers and tapes are made once; after the first steps
 /// a step allocates no tensor storage.
 final class SupernetTrainer {
     let network: CellNetwork
@@ -30,6 +33,8 @@ final class SupernetTrainer {
     private let scoringTape = Tape(mode: .training, recordsGradients: false)
     private var inputs: TensorStorage
     private var labels: UnsafeMutableBufferPointer<Int32>
+    /// Set when batch statistics are summed over ranks in steps.
+    private let sync: BatchStatisticsSync?
 
     /// Loss and accuracy summed over the samples this rank saw.
     struct Totals {
@@ -39,8 +44,15 @@ final class SupernetTrainer {
     }
 
     init(network: CellNetwork, seed: UInt64, optimizer makeOptimizer: (Int) throws -> Optimizer, gradientClip: Float,
-         largestBatch: Int, communicator: Communicator) throws {
+         largestBatch: Int, communicator: Communicator, synchronisedStatistics: Bool = false) throws {
         precondition(network.isSupernet, "SupernetTrainer trains a supernet")
+        if synchronisedStatistics {
+            let sync = BatchStatisticsSync(communicator: communicator)
+            sync.install(in: network)
+            self.sync = sync
+        } else {
+            sync = nil
+        }
         self.network = network
         model = Model(network, seed: seed)
         optimizer = try makeOptimizer(model.parameterCount)
@@ -72,6 +84,8 @@ final class SupernetTrainer {
               totals: inout Totals, makePath: (Tape) -> (CellPath, Tensor?)) throws -> [Float]? {
         tape.reset()
         model.zeroGradients()
+        sync?.active = true
+        defer { sync?.active = false }
         reserve(shard.count)
         let n = data.fillBatch(shard, features: UnsafeMutableBufferPointer(start: inputs.base, count: inputs.capacity), labels: labels)
         precondition(n > 0, "every rank needs at least one sample of each batch (checked when the config is read)")
@@ -82,6 +96,7 @@ final class SupernetTrainer {
         let lb = UnsafeBufferPointer(start: labels.baseAddress, count: n)
         let loss = tape.crossEntropy(logits, labels: lb)
         tape.backward(loss, scale: Float(n) / Float(batchCount))
+        try sync?.rethrow()
         totals.lossSum += Double(loss.item) * Double(n)
         totals.correct += logits.countCorrect(labels: lb)
         totals.samples += n
@@ -106,11 +121,17 @@ final class SupernetTrainer {
     /// `indices`, as one batch (its statistics normalize). The same on every rank:
     /// no sharding, no state changes.
     func score(_ architecture: CellArchitecture, _ data: Dataset, indices: ArraySlice<Int>) -> (correct: Int, lossSum: Double) {
+        score(data, indices: indices) { _ in .single(architecture) }
+    }
+
+    /// The same along the path `makePath` builds on the scoring tape (the mixture, for
+    /// the supernet's own validation accuracy).
+    func score(_ data: Dataset, indices: ArraySlice<Int>, path makePath: (Tape) -> CellPath) -> (correct: Int, lossSum: Double) {
         scoringTape.reset()
         reserve(indices.count)
         let n = data.fillBatch(indices, features: UnsafeMutableBufferPointer(start: inputs.base, count: inputs.capacity), labels: labels)
         let x = Tensor(shape: Shape([n] + sampleShape), storage: inputs)
-        network.path = .single(architecture)
+        network.path = makePath(scoringTape)
         let logits = network.forward(x, scoringTape)
         let lb = UnsafeBufferPointer(start: labels.baseAddress, count: n)
         let loss = scoringTape.crossEntropy(logits, labels: lb)

@@ -20,9 +20,17 @@ public struct SchedulerSpec: Equatable, Sendable {
     public var budget: Budget
     /// Stop once a fully trained result (at ``topResource``) is at least this good.
     public var target: Double?
+    /// ASHA and async Hyperband: whether failed results count in a rung's promotion
+    /// quota (`count_failures`; the author's code leaves them out).
+    public var countsFailures: Bool
+    /// Async Hyperband: how a free worker picks a bracket (`bracket_score`).
+    public var bracketScore: AsyncHyperbandScheduler.BracketScore
 
     public init(kind: SchedulerKind, eta: Int = 3, minResource: Double, maxResource: Double,
-                earlyStoppingRate: Int = 0, bracketCount: Int? = nil, budget: Budget = Budget(), target: Double? = nil) {
+                earlyStoppingRate: Int = 0, bracketCount: Int? = nil, budget: Budget = Budget(), target: Double? = nil,
+                countsFailures: Bool = true, bracketScore: AsyncHyperbandScheduler.BracketScore = .product) {
+        self.countsFailures = countsFailures
+        self.bracketScore = bracketScore
         self.kind = kind
         self.eta = eta
         self.minResource = minResource
@@ -51,10 +59,12 @@ public struct SchedulerSpec: Equatable, Sendable {
     public func makeScheduler(space: SearchSpace, seed: UInt64, mode: MetricMode) -> any TrialScheduler {
         switch kind {
         case .asha:
-            return ASHAScheduler(space: space, seed: seed, ladder: ladder(forBracketRate: earlyStoppingRate), mode: mode, budget: budget)
+            return ASHAScheduler(space: space, seed: seed, ladder: ladder(forBracketRate: earlyStoppingRate), mode: mode, budget: budget,
+                                 countsFailures: countsFailures)
         case .asyncHyperband:
             return AsyncHyperbandScheduler(space: space, seed: seed, minResource: minResource, maxResource: maxResource,
-                                           eta: eta, rates: asyncRates, mode: mode, budget: budget)
+                                           eta: eta, rates: asyncRates, mode: mode, budget: budget,
+                                           countsFailures: countsFailures, bracketScore: bracketScore)
         case .sha:
             return SuccessiveHalvingScheduler(space: space, seed: seed, minResource: minResource, maxResource: maxResource, eta: eta,
                                               plan: SuccessiveHalvingScheduler.shaPlan(minResource: minResource, maxResource: maxResource,
@@ -85,6 +95,10 @@ public struct SchedulerSpec: Equatable, Sendable {
 ///   max_resource: 27           # R
 ///   early_stopping_rate: 0     # s (async_hyperband, hyperband: the smallest rate)
 ///   brackets: 4                # async_hyperband only: how many brackets
+///   bracket_score: product     # async_hyperband only: product (depth x top-rung jobs) or
+///                              #   floored (floor(top-rung jobs x depth / deepest depth), the author's code)
+///   count_failures: true       # asha, async_hyperband: failed results count in a rung's
+///                              #   quota floor(n / eta); false leaves them out (the author's code)
 ///   max_trials: 200            # configurations to start
 ///   time_limit: 600            # seconds since the run began
 ///   target: 0.3                # stop once a fully trained result is this good
@@ -198,6 +212,8 @@ public struct TuneConfig: Sendable {
         let minResource = section.double("min_resource", kind == .random ? maxResource : 1, max: Limits.resource, above: 0)
         let s = section.int("early_stopping_rate", default: 0)
         let brackets = section.int("brackets")
+        let bracketScore = section.choice("bracket_score", AsyncHyperbandScheduler.BracketScore.product)
+        let countsFailures = section.bool("count_failures", default: true)
         let maxTrials = section.int("max_trials", min: 1, max: Limits.count)
         let timeLimit = section.double("time_limit", max: Limits.seconds, above: 0)
         let target = section.double("target")
@@ -227,6 +243,12 @@ public struct TuneConfig: Sendable {
                 section.issue("brackets", "must be between 1 and \(Swift.max(1, smax - s + 1)), got \(brackets)")
             }
         }
+        if section.has("bracket_score") && kind != .asyncHyperband {
+            section.issue("bracket_score", "is a setting of async_hyperband only")
+        }
+        if section.has("count_failures") && kind != .asha && kind != .asyncHyperband {
+            section.issue("count_failures", "is a setting of asha and async_hyperband only (sha and hyperband promote a fixed number per rung)")
+        }
         var budget = Budget(maxTrials: maxTrials, timeLimit: timeLimit)
         if budget.isUnbounded && [.asha, .asyncHyperband, .random].contains(kind) {
             if kind == .random && gridSize > 1 {
@@ -237,6 +259,7 @@ public struct TuneConfig: Sendable {
         }
         guard section.issues.count == before else { return nil }
         return SchedulerSpec(kind: kind, eta: eta, minResource: r, maxResource: R, earlyStoppingRate: s,
-                             bracketCount: brackets, budget: budget, target: target)
+                             bracketCount: brackets, budget: budget, target: target,
+                             countsFailures: countsFailures, bracketScore: bracketScore)
     }
 }

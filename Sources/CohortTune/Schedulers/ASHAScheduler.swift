@@ -12,8 +12,9 @@ public struct ASHAScheduler: TrialScheduler {
     public var budget: Budget
     var book: TrialBook
 
-    public init(space: SearchSpace, seed: UInt64, ladder: RungLadder, mode: MetricMode, budget: Budget) {
-        self.bracket = BracketState(ladder: ladder, mode: mode)
+    /// `countsFailures`: whether failed results count in a rung's promotion quota.
+    public init(space: SearchSpace, seed: UInt64, ladder: RungLadder, mode: MetricMode, budget: Budget, countsFailures: Bool = true) {
+        self.bracket = BracketState(ladder: ladder, mode: mode, countsFailures: countsFailures)
         self.budget = budget
         self.book = TrialBook(space: space, seed: seed)
     }

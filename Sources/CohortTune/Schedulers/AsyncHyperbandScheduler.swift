@@ -12,7 +12,22 @@ import Foundation
 /// bracket while its first job runs. In the chosen bracket, ASHA promotes if it
 /// can and otherwise starts a new configuration; once the trial budget is spent,
 /// promotions are taken from any bracket in score order.
+///
+/// ``BracketScore/floored`` is the score of the author's MPI code instead:
+/// floor(top-rung jobs * depth / deepest depth). Without the floor it orders brackets
+/// exactly as the product does (it only divides by a constant); the floor makes ties
+/// of brackets whose scores differ by less than one, and ties go to the more
+/// aggressive bracket, so that bracket gets somewhat more of the work.
 public struct AsyncHyperbandScheduler: TrialScheduler {
+    /// How a bracket is scored when a free worker picks one (lowest first).
+    public enum BracketScore: String, Sendable, CaseIterable {
+        /// depth * top-rung jobs.
+        case product
+        /// floor(top-rung jobs * depth / deepest depth), as the author's code.
+        case floored
+    }
+
+    public let bracketScore: BracketScore
     public private(set) var brackets: [BracketState]
     public var budget: Budget
     var book: TrialBook
@@ -21,10 +36,12 @@ public struct AsyncHyperbandScheduler: TrialScheduler {
 
     /// `rates` are the brackets' early-stopping rates, most aggressive first.
     public init(space: SearchSpace, seed: UInt64, minResource: Double, maxResource: Double, eta: Int,
-                rates: [Int], mode: MetricMode, budget: Budget) {
+                rates: [Int], mode: MetricMode, budget: Budget, countsFailures: Bool = true, bracketScore: BracketScore = .product) {
         self.brackets = rates.map {
-            BracketState(ladder: RungLadder(minResource: minResource, maxResource: maxResource, eta: eta, earlyStoppingRate: $0), mode: mode)
+            BracketState(ladder: RungLadder(minResource: minResource, maxResource: maxResource, eta: eta, earlyStoppingRate: $0),
+                         mode: mode, countsFailures: countsFailures)
         }
+        self.bracketScore = bracketScore
         self.topRungStarts = Array(repeating: 0, count: rates.count)
         self.budget = budget
         self.book = TrialBook(space: space, seed: seed)
@@ -33,10 +50,19 @@ public struct AsyncHyperbandScheduler: TrialScheduler {
     public var inFlight: [Job] { book.inFlight }
     public var trialsStarted: Int { book.trialsStarted }
 
-    /// Bracket indices, lowest score first.
+    /// Bracket `b`'s score; the lowest gets the next new configuration.
+    public func score(bracket b: Int) -> Int {
+        let product = brackets[b].rungs.count * topRungStarts[b]
+        switch bracketScore {
+        case .product: return product
+        case .floored: return product / Swift.max(1, brackets.map(\.rungs.count).max() ?? 1)
+        }
+    }
+
+    /// Bracket indices, lowest score first (ties to the more aggressive bracket).
     public var bracketOrder: [Int] {
         brackets.indices.sorted { a, b in
-            let sa = brackets[a].rungs.count * topRungStarts[a], sb = brackets[b].rungs.count * topRungStarts[b]
+            let sa = score(bracket: a), sb = score(bracket: b)
             return sa != sb ? sa < sb : a < b
         }
     }

@@ -31,13 +31,19 @@ public struct BracketState: Equatable, Sendable {
     private var open: [RungResults]
     /// Per rung: each trial's record.
     private var byTrial: [[Int: RungRecord]]
+    /// Whether failed results count in a rung's promotion quota (see ``promotionQuota(rung:)``).
+    public var countsFailures: Bool
+    /// Per rung: failed results recorded.
+    private var failures: [Int]
 
-    public init(ladder: RungLadder, mode: MetricMode) {
+    public init(ladder: RungLadder, mode: MetricMode, countsFailures: Bool = true) {
         self.ladder = ladder
         self.mode = mode
+        self.countsFailures = countsFailures
         self.rungs = Array(repeating: RungResults(mode: mode), count: ladder.rungCount)
         self.open = rungs
         self.byTrial = Array(repeating: [:], count: ladder.rungCount)
+        self.failures = Array(repeating: 0, count: ladder.rungCount)
     }
 
     public var topRung: Int { rungs.count - 1 }
@@ -51,11 +57,17 @@ public struct BracketState: Equatable, Sendable {
     public mutating func add(_ record: RungRecord, rung k: Int) {
         rungs[k].insert(record)
         byTrial[k][record.trial] = record
+        if record.metric == nil { failures[k] += 1 }
         if record.metric != nil && !record.promoted { open[k].insert(record) }
     }
 
-    /// The number of results rung `k` may promote now: floor(|rung k| / eta).
-    public func promotionQuota(rung k: Int) -> Int { rungs[k].count / ladder.eta }
+    /// The number of results rung `k` may promote now: floor(n / eta), where n counts
+    /// every result, or only the successful ones when failures are left out (as the
+    /// ASHA author's code does: there a failed trial never enters a rung, so a failure
+    /// does not let a weaker success through).
+    public func promotionQuota(rung k: Int) -> Int {
+        (countsFailures ? rungs[k].count : rungs[k].count - failures[k]) / ladder.eta
+    }
 
     /// ASHA's candidate at rung `k` (Algorithm 2): the best-ranked trial among the top
     /// floor(|rung k| / eta) that has not been promoted. Failed trials are never

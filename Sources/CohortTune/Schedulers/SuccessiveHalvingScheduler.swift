@@ -65,8 +65,10 @@ public struct SuccessiveHalvingScheduler: TrialScheduler {
         let count = smax - s0 + 1
         return (s0...smax).map { s in
             let depth = smax - s + 1
-            let n = (Double(count) / Double(depth) * Double(power(eta, depth - 1))).rounded(.up)
-            return PlannedBracket(earlyStoppingRate: s, size: Int(n))
+            // ceil(count * eta^(depth-1) / depth) in integers: in floating point, 11/9 * 3^8
+            // rounds above 8019 and the ceiling gives 8020.
+            let n = (count * power(eta, depth - 1) + depth - 1) / depth
+            return PlannedBracket(earlyStoppingRate: s, size: n)
         }
     }
 
