@@ -87,6 +87,6 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD"]),
     ]
 )

@@ -3,6 +3,7 @@ import CohortFiles
 import CohortNAS
 import CohortTrain
 import CohortTune
+import CohortXD
 import XCTest
 @testable import CohortReport
 
@@ -26,6 +27,9 @@ final class ExamplesTests: XCTestCase {
                 } else if document["rounds"] != nil {
                     _ = try FedConfig.parse(text, source: name)
                     kinds["fed", default: 0] += 1
+                } else if document["task"] != nil {
+                    _ = try XDConfig.parse(text, source: name)
+                    kinds["xd", default: 0] += 1
                 } else if document["strategy"] != nil {
                     _ = try NASConfig.parse(text, source: name)
                     kinds["nas", default: 0] += 1
@@ -37,6 +41,6 @@ final class ExamplesTests: XCTestCase {
                 XCTFail("\(name): \(error)")
             }
         }
-        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas"], "\(kinds)")
+        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd"], "\(kinds)")
     }
 }
