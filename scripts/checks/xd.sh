@@ -54,12 +54,13 @@ check "xd: permuted Fashion-MNIST LeNet and its XD conversion on 2 ranks" xd_ima
 
 sed 's/kernel: 5/kernel: 41/' "$xd_tmp/burgers.yaml" > "$xd_tmp/big-kernel.yaml"
 sed 's/resolution: 32/resolution: 24/' "$xd_tmp/burgers.yaml" > "$xd_tmp/not-pow2.yaml"
-printf 'task: {type: permuted_images, dataset: digits}\n' > "$xd_tmp/flat-images.yaml"
+printf '0.1,0.2,0.3,0\n0.4,0.5,0.6,1\n0.7,0.8,0.9,0\n0.2,0.1,0.0,1\n' > "$xd_tmp/flat.csv"
+printf 'task: {type: permuted_images, dataset: %s}\n' "$xd_tmp/flat.csv" > "$xd_tmp/flat-images.yaml"
 check "xd: kernel larger than the input" expect_error "network.kernel: 41 is larger than the input (task.resolution 32)" \
   "$cohort" xd --config "$xd_tmp/big-kernel.yaml" --out "$xd_tmp/x1"
 check "xd: resolution not a power of two, under mpirun, reported once" expect_error "burgers.resolution must be a power of two dividing burgers.grid (64), got 24" \
   mpi -np 2 cohort xd --config "$xd_tmp/not-pow2.yaml" --out "$xd_tmp/x2"
-check "xd: a dataset of the wrong shape" expect_error "digits: permuted images need \[C, H, W\] samples, got \[64\]" \
+check "xd: a dataset of the wrong shape" expect_error "permuted images need \[C, H, W\] samples, got \[3\]" \
   "$cohort" xd --config "$xd_tmp/flat-images.yaml" --out "$xd_tmp/x3"
 xd_nothing_written() { [ ! -e "$xd_tmp/x1" ] && [ ! -e "$xd_tmp/x2" ] && echo "no run directory for bad configs"; }
 check "xd: bad configs write nothing" xd_nothing_written
