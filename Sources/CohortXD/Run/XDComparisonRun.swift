@@ -122,6 +122,9 @@ public enum XDComparisonRun {
             if root, options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
                 do {
                     let checkpoint = try Checkpoint.read(from: checkpointURL)
+                    guard (0...config.epochs).contains(checkpoint.step) else {
+                        throw XDInputError("\(checkpointURL.lastPathComponent) is at epoch \(checkpoint.step), outside 0...\(config.epochs)")
+                    }
                     try checkpoint.restore(into: model, optimizer: optimizer)
                     firstEpoch = checkpoint.step
                 } catch { message = ["\(error)"] }
