@@ -17,6 +17,9 @@
 #   exits non-zero (any input error) waits 2T s before mpirun returns. To stop a run
 #   gracefully send SIGUSR1 to mpirun (forwarded to every rank), or export
 #   OMPI_MCA_odls_base_sigkill_timeout=30 to give ranks 30 s after a SIGTERM;
+# - ends mpirun when it deadlocks in its own teardown after every local rank has ended
+#   (Open MPI 4.1's PMIx server finalize can hang there after an MPI_Abort), with one
+#   line saying so (status 137), instead of leaving the caller waiting forever;
 # - a missing hostfile or program is one clear line and exit 2.
 # A program named `cohort` means this checkout's release build (built if missing).
 set -euo pipefail
@@ -89,6 +92,34 @@ done
 # them all, the lost host's name too.) mpirun stays this process, so signals reach it;
 # the filter runs in a session of its own, so that the caller's process group ends
 # with mpirun even while the filter prints the last lines.
+# Teardown watch: once mpirun has local children and every one of them but the filter
+# has exited (zombies mpirun no longer reaps) for 10 s while mpirun itself runs, mpirun
+# is stuck in its teardown; the job is over, so end it. The watcher is double-forked
+# so it is no child of mpirun, and it leaves when mpirun leaves.
+watch_teardown() {
+  local mpirun_pid="$1" stuck=0 line state comm waiting
+  while [ -d "/proc/$mpirun_pid" ]; do
+    sleep 1
+    state="$(ps -o stat= -p "$mpirun_pid" 2>/dev/null || true)"
+    case "$state" in T*|Z*|"") stuck=0; continue ;; esac
+    waiting=0 line=""
+    while read -r state comm; do
+      [ "$comm" = awk ] && continue
+      case "$state" in Z*) line=ended ;; *) waiting=1 ;; esac
+    done < <(ps -o stat=,comm= --ppid "$mpirun_pid" 2>/dev/null || true)
+    if [ "$waiting" -eq 0 ] && [ "$line" = ended ]; then stuck=$((stuck + 1)); else stuck=0; fi
+    if [ "$stuck" -ge 10 ]; then
+      echo "mpirun.sh: every rank had ended but mpirun hung in its own teardown for 10 s (an Open MPI defect after MPI_Abort); ended it" \
+        > "/proc/$mpirun_pid/fd/2" 2>/dev/null || true
+      kill -KILL "$mpirun_pid" 2>/dev/null || true
+      return
+    fi
+  done
+}
+# It holds none of the caller's descriptors (a caller reading our output is not kept
+# waiting) and speaks through mpirun's own stderr.
+( watch_teardown "$$" & ) </dev/null >/dev/null 2>/dev/null
+
 dashes="$(printf -- '-%.0s' $(seq 74))"
 filter_program='
   function flush() {

@@ -41,3 +41,20 @@ check "unknown flag under mpirun reported once" expect_error "Unknown option '--
 check "rank count a command cannot use" expect_error "needs mpirun with at least 2 ranks" "$cohort" bench allreduce
 check "rank count under mpirun" expect_error "needs at least 2 ranks" mpi -np 1 cohort bench idle
 check "missing hostfile" expect_error "hostfile 'no/such/hostfile' does not exist" mpi -np 2 --hostfile no/such/hostfile cohort info
+
+# scripts/mpirun.sh ends an mpirun whose ranks have all ended while it hangs in its own
+# teardown: here a stand-in `mpirun` whose two children exit at once (zombies it never
+# reaps) while it sleeps two minutes: ended after 10 s of that, with one line.
+mpirun_teardown_watch() {
+  local fake rc=0 out started
+  fake="$(mktemp -d)"
+  printf '%s\n' '#!/usr/bin/env python3' 'import os, time' \
+    'for _ in range(2):' '    if os.fork() == 0: os._exit(0)' 'time.sleep(120)' > "$fake/mpirun"
+  chmod +x "$fake/mpirun"
+  started=$SECONDS
+  out="$(PATH="$fake:$PATH" scripts/mpirun.sh -np 2 true 2>&1)" || rc=$?
+  rm -rf "$fake"
+  echo "status $rc after $((SECONDS - started)) s: $out"
+  [ "$rc" -eq 137 ] && printf '%s' "$out" | grep -q "mpirun hung in its own teardown"
+}
+check "mpirun.sh ends an mpirun stuck in its teardown after every rank ended" mpirun_teardown_watch

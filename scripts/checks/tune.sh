@@ -70,7 +70,11 @@ check "tune: missing dataset" expect_error "trainable.dataset: /nonexistent/fash
   mpi -np 3 cohort tune --config "$tune_tmp/nodata.yaml" --out "$tune_tmp/nodata"
 
 # A worker that stops answering (SIGSTOP) is declared lost after job_timeout; the run
-# ends, and mpirun returns instead of waiting for that worker forever.
+# ends, and mpirun returns instead of waiting for that worker forever. Open MPI 4.1's
+# mpirun itself sometimes fails in its teardown after the MPI_Abort that ends the stopped
+# rank (a PMIx finalize deadlock, which scripts/mpirun.sh ends with its own line and
+# status 137, or a segmentation fault of mpirun, 139): the run's records are then checked
+# all the same, and any other status fails.
 tune_stopped_worker() {
   sed -e 's/seconds_per_unit: 0.01/seconds_per_unit: 0.02/;s/job_timeout: 120/job_timeout: 3/' examples/surrogate.yaml > "$tune_tmp/lost.yaml"
   scripts/mpirun.sh -np 3 cohort tune --config "$tune_tmp/lost.yaml" --out "$tune_tmp/lost" --quiet > "$tune_tmp/lost.log" 2>&1 &
@@ -85,7 +89,16 @@ tune_stopped_worker() {
   if kill -0 "$pid" 2>/dev/null; then
     echo "mpirun still running 60 s after a worker was stopped"; kill -CONT "$worker"; kill "$pid"; wait "$pid"; return 1
   fi
-  wait "$pid" || { echo "mpirun exited $?"; cat "$tune_tmp/lost.log"; return 1; }
+  local status=0
+  wait "$pid" || status=$?
+  case "$status" in
+    0) ;;
+    137) grep -q "mpirun hung in its own teardown" "$tune_tmp/lost.log" || { echo "mpirun killed"; cat "$tune_tmp/lost.log"; return 1; }
+         echo "(mpirun deadlocked in its teardown and was ended by scripts/mpirun.sh)" ;;
+    139) ! grep -q "exited on signal" "$tune_tmp/lost.log" || { echo "a rank crashed"; cat "$tune_tmp/lost.log"; return 1; }
+         echo "(mpirun crashed in its teardown after the abort)" ;;
+    *) echo "mpirun exited $status"; cat "$tune_tmp/lost.log"; return 1 ;;
+  esac
   grep -q '"event":"lost"' "$tune_tmp/lost/events.jsonl" && grep -q '"event":"end"' "$tune_tmp/lost/events.jsonl" &&
     grep -q "may still be training" "$tune_tmp/lost.log" && "$cohort" tune --audit --out "$tune_tmp/lost"
 }
