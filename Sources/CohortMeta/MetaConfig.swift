@@ -189,9 +189,11 @@ public struct MetaConfig: Sendable {
         if trainNeed > perClass {
             throw MetaInputError("episodes need \(trainNeed) drawings per class (shots \(shots)\(trainSelection == .coverage ? " from \(candidateCount(shots: shots, selection: .coverage)) candidates" : "") + queries \(queries)), but a class has only \(perClass)")
         }
-        let testNeed = testSelections.map { s in testShots.map { candidateCount(shots: $0, selection: s) }.max()! }.max()! + testQueries
-        if testNeed > testPool.smallestClass {
-            throw MetaInputError("evaluation episodes need \(testNeed) drawings per class (shots up to \(testShots.max()!) + queries \(testQueries)), but a class has only \(testPool.smallestClass)")
+        // Test episodes always draw the candidates a selection may choose from, so that
+        // every selection meets the same queries.
+        let testCandidates = testShots.map { candidateCount(shots: $0, selection: .coverage) }.max()!
+        if testCandidates + testQueries > testPool.smallestClass {
+            throw MetaInputError("evaluation episodes need \(testCandidates + testQueries) drawings per class (\(testCandidates) support candidates for up to \(testShots.max()!) shots + queries \(testQueries)), but a class has only \(testPool.smallestClass)")
         }
         if ways > trainPool.classCount { throw MetaInputError("episodes.ways \(ways) exceeds the \(trainPool.classCount) meta-training classes") }
         if testWays > testPool.classCount { throw MetaInputError("evaluation.ways \(testWays) exceeds the \(testPool.classCount) meta-test classes") }

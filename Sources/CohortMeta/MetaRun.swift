@@ -149,8 +149,7 @@ public enum MetaRun {
                 if root { log(String(format: "%@, %@ support: %.4f +- %.4f over %d episodes", score.name, selection.rawValue, score.mean, score.interval, score.episodes)) }
             }
         }
-        if config.oneShotRuns {
-            let runs = try Omniglot.oneShotRuns(directory: config.directory, side: config.side)
+        if let runs = try oneShotRuns(config) {
             let score = try MetaEvaluation.oneShotRuns(runs, learner: learner, wide: { try widened(learner, ways: $0, config: config) },
                                                        sampleShape: trainPool.dataset.sampleShape, communicator: communicator)
             scores.append(score)
@@ -194,6 +193,7 @@ public enum MetaRun {
         let run = RunDirectory(path: options.out ?? "runs/\(config.name)")
         let (trainPool, testPool) = try pools(config)
         try config.validate(trainPool: trainPool, testPool: testPool)
+        _ = try oneShotRuns(config)
         let named = text.contains("name:") || text.contains("\"name\"") ? text : try MetaConfig.overriding(text, [(["name"], .string(config.name))])
         return (named, run.path, try run.create(configText: named))
     }
@@ -212,6 +212,14 @@ public enum MetaRun {
         let test = order[0..<config.testCharacters].sorted(), train = order[config.testCharacters...].sorted()
         return (ClassPool(dataset: characters, members: train, rotations: config.rotations),
                 ClassPool(dataset: characters, members: test, rotations: config.rotations))
+    }
+
+    /// Lake's runs when the config asks for them.
+    static func oneShotRuns(_ config: MetaConfig) throws -> [Omniglot.OneShotRun]? {
+        guard config.oneShotRuns else { return nil }
+        do { return try Omniglot.oneShotRuns(directory: config.directory, side: config.side) } catch let e as DatasetError {
+            throw MetaInputError("\(e.description) (or set evaluation.one_shot_runs: false)")
+        }
     }
 
     /// The learner of `config` on a conv-4 with a head of `ways` outputs (none for ProtoNets).
