@@ -72,9 +72,9 @@ final class PNGImageTests: XCTestCase {
             for d in 1...3 { _ = try writeFile(folder, "x_\(d).png", bytes: ink.encoded(oneBit: true)) }
         }
         // The same characters again in a zip of a second split are counted once.
-        let zip = ZipArchive.stored([("images_background_small2/Alpha/character01/x_1.png", ink.encoded()),
-                                     ("images_background_small2/Beta/character01/y_1.png", ink.encoded())])
-        _ = try writeFile(dir, "images_background_small2.zip", bytes: zip)
+        let second = ZipArchive.stored([("images_background_small2/Alpha/character01/x_1.png", ink.encoded()),
+                                        ("images_background_small2/Beta/character01/y_1.png", ink.encoded())])
+        _ = try writeFile(dir, "images_background_small2.zip", bytes: second)
         let data = try Omniglot.characters(directory: dir, side: 2)
         XCTAssertEqual(data.classNames, ["Alpha/character01", "Alpha/character02", "Beta/character01"])
         XCTAssertEqual(data.classCounts, [3, 3, 1])
