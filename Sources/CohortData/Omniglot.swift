@@ -30,7 +30,7 @@ public enum Omniglot {
     /// background splits), labelled in sorted `alphabet/character` order.
     public static func characters(directory: String, splits: [String] = ["images_background"], side: Int = 28) throws -> Dataset {
         let sources = try splitSources(directory: directory, splits: splits)
-        var drawings: [String: [(name: String, read: () throws -> [UInt8])]] = [:]
+        var drawings: [String: [(name: String, source: String, read: () throws -> [UInt8])]] = [:]
         for source in sources {
             for file in try source.files() {
                 let parts = file.name.split(separator: "/").map(String.init)
@@ -38,7 +38,7 @@ public enum Omniglot {
                 let key = parts[0] + "/" + parts[1]
                 // The first split that holds a character supplies it.
                 if drawings[key]?.contains(where: { $0.name == parts[2] }) == true { continue }
-                drawings[key, default: []].append((parts[2], file.read))
+                drawings[key, default: []].append((parts[2], source.label, file.read))
             }
         }
         guard !drawings.isEmpty else {
@@ -48,7 +48,7 @@ public enum Omniglot {
         var features: [Float] = [], labels: [Int32] = []
         for (label, key) in names.enumerated() {
             for drawing in drawings[key]!.sorted(by: { $0.name < $1.name }) {
-                let where_ = "\(key)/\(drawing.name)"
+                let where_ = "\(drawing.source)/\(key)/\(drawing.name)"
                 let image = try PNGImage.decode(try drawing.read(), path: where_)
                 features += shrink(image, side: side)
                 labels.append(Int32(label))

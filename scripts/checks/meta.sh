@@ -70,13 +70,13 @@ dst.close()
 PY
 sed '0,/queries: 3}/s//queries: 21}/' "$meta_tmp/tiny.yaml" | sed 's/train: coverage/train: uniform/' > "$meta_tmp/many-shots.yaml"
 check "meta: more shots and queries than a class has drawings, under mpirun, reported once" expect_error \
-  "episodes need 22 drawings per class \(shots 1 \+ queries 21\), but a class has only 20" \
+  "episodes need 22 drawings per class (shots 1 + queries 21), but a class has only 20" \
   mpi -np 2 cohort meta --config "$meta_tmp/many-shots.yaml" --out "$meta_tmp/x1"
 check "meta: a budget smaller than one task" expect_error \
-  "budget 10 is smaller than one task: 5 ways x \(1 shots \+ 3 queries\) = 20 labelled points" \
+  "budget 10 is smaller than one task: 5 ways x (1 shots + 3 queries) = 20 labelled points" \
   "$cohort" meta --config "$meta_tmp/tiny.yaml" --budget 10 --out "$meta_tmp/x2"
 check "meta: a directory that is not Omniglot's layout" expect_error \
-  "not-omniglot: no dataset files found \(looked for images_background\*.zip" \
+  "not-omniglot: no dataset files found (looked for images_background\*.zip" \
   "$cohort" meta --config "$meta_tmp/tiny.yaml" --data "$meta_tmp/not-omniglot" --out "$meta_tmp/x3"
 check "meta: a damaged PNG inside the archive" expect_error \
   "damaged PNG: CRC mismatch in chunk" \
