@@ -76,6 +76,11 @@ public struct PNGImage: Sendable, Equatable {
         guard let header else { throw damaged("no IHDR chunk") }
         let rowBytes = (header.width * header.depth + 7) / 8
         let expected = (rowBytes + 1) * header.height
+        // Deflate expands at most about 1032:1: a header promising more than the data can
+        // hold is damaged, and is refused before its size is allocated.
+        guard expected <= compressed.count * 1032 + 64 else {
+            throw DatasetError.truncated(path: path, detail: "PNG image data of \(compressed.count) bytes cannot hold \(header.width)x\(header.height) pixels")
+        }
         let raw = try inflateZlib(compressed, expected: expected, path: path)
         guard raw.count == expected else {
             throw DatasetError.truncated(path: path, detail: "PNG image data holds \(raw.count) bytes, \(header.width)x\(header.height) at \(header.depth) bits needs \(expected)")

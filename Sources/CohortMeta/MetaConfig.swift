@@ -115,7 +115,7 @@ public struct MetaConfig: Sendable {
         if let s = data.strings("splits") {
             if s.isEmpty { data.issue("splits", "must name at least one split") } else { c.splits = s }
         }
-        c.side = data.int("side", default: c.side, min: 16, max: 512)
+        c.side = data.int("side", default: c.side, min: 16, max: 128)
         c.rotations = data.bool("rotations", default: c.rotations)
         c.testCharacters = data.int("test_characters", default: c.testCharacters, min: 1, max: 100_000)
         c.dataSeed = UInt64(data.int("data_seed", default: 0, min: 0))
