@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "CohortNAS", targets: ["CohortNAS"]),
         .library(name: "CohortPipelines", targets: ["CohortPipelines"]),
         .library(name: "CohortXD", targets: ["CohortXD"]),
+        .library(name: "CohortMeta", targets: ["CohortMeta"]),
         .library(name: "CohortReport", targets: ["CohortReport"]),
     ],
     dependencies: [
@@ -64,7 +65,9 @@ let package = Package(
         .target(name: "CohortPipelines", dependencies: ["CohortFiles", "CohortTensor", "CohortData", "CohortTune"]),
         // XD-operations: butterfly-parameterised convolutions searched beside the weights.
         .target(name: "CohortXD", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
-        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD"]),
+        // Meta-learning under a labelled-point budget: ProtoNets, first-order MAML, Reptile.
+        .target(name: "CohortMeta", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -72,7 +75,7 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD", "CohortMeta"]),
+        .testTarget(name: "CohortMetaTests", dependencies: ["CohortMeta", "CohortData", "CohortTensor", "CohortFiles", "CohortCluster"]),
     ]
 )

@@ -64,7 +64,7 @@ public struct ReportRegistry: Sendable {
 
     /// Tuning runs (real or simulated), federated runs, NAS runs, XD comparisons and scaling CSVs.
     public static var standard: ReportRegistry {
-        ReportRegistry([TuneReport(), FederatedReport(), NASReport(), XDReport(), ScalingReport()])
+        ReportRegistry([TuneReport(), FederatedReport(), NASReport(), XDReport(), MetaReport(), ScalingReport()])
     }
 
     /// Adds a renderer, tried before the ones already known.

@@ -1,5 +1,6 @@
 import CohortFederated
 import CohortFiles
+import CohortMeta
 import CohortNAS
 import CohortTrain
 import CohortTune
@@ -27,6 +28,9 @@ final class ExamplesTests: XCTestCase {
                 } else if document["rounds"] != nil {
                     _ = try FedConfig.parse(text, source: name)
                     kinds["fed", default: 0] += 1
+                } else if document["learner"] != nil {
+                    _ = try MetaConfig.parse(text, source: name)
+                    kinds["meta", default: 0] += 1
                 } else if document["task"] != nil {
                     _ = try XDConfig.parse(text, source: name)
                     kinds["xd", default: 0] += 1
@@ -41,6 +45,6 @@ final class ExamplesTests: XCTestCase {
                 XCTFail("\(name): \(error)")
             }
         }
-        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd"], "\(kinds)")
+        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd", "meta"], "\(kinds)")
     }
 }
