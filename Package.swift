@@ -64,7 +64,9 @@ let package = Package(
         .target(name: "CohortPipelines", dependencies: ["CohortFiles", "CohortTensor", "CohortData", "CohortTune"]),
         // XD-operations: butterfly-parameterised convolutions searched beside the weights.
         .target(name: "CohortXD", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
-        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD"]),
+        // ORCA: a pretrained BERT body, an embedder aligned to its text features, fine-tuned on other modalities.
+        .target(name: "CohortORCA", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortXD"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortORCA"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -72,13 +74,14 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortORCA", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         .testTarget(name: "CohortFilesTests", dependencies: ["CohortFiles"]),
         .testTarget(name: "CohortXDTests", dependencies: ["CohortXD", "CohortTensor", "CohortData", "CohortFiles", "CohortCluster"]),
+        .testTarget(name: "CohortORCATests", dependencies: ["CohortORCA", "CohortTensor", "CohortFiles", "CohortCluster"]),
         .testTarget(name: "CohortPipelinesTests", dependencies: ["CohortPipelines", "CohortTune", "CohortFiles", "CohortTensor", "CohortData"]),
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
@@ -87,6 +90,6 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD", "CohortORCA"]),
     ]
 )
