@@ -13,9 +13,14 @@ public final class BertEncoder: Module {
     public let wordEmbeddings: Parameter, positionEmbeddings: Parameter, typeEmbeddings: Parameter
     public let embeddingNorm: LayerNorm
     public let layers: [TransformerEncoderLayer]
+    /// False for a body whose inputs come from another embedder (ORCA): the token,
+    /// position and type tables are then not members, so they are neither trained,
+    /// nor allreduced, nor checkpointed.
+    public let includesEmbeddings: Bool
 
-    public init(_ config: BertConfig) {
+    public init(_ config: BertConfig, includesEmbeddings: Bool = true) {
         self.config = config
+        self.includesEmbeddings = includesEmbeddings
         let h = config.hidden
         wordEmbeddings = Parameter([config.vocabularySize, h], initializer: .normal(std: 0.02))
         positionEmbeddings = Parameter([config.maxPositions, h], initializer: .normal(std: 0.02))
@@ -28,6 +33,7 @@ public final class BertEncoder: Module {
 
     /// The embedding layer's output for `ids` ([batch × tokens], type 0 everywhere).
     public func embed(_ ids: [Int32], batch: Int, tokens: Int, _ tape: Tape) throws -> Tensor {
+        precondition(includesEmbeddings, "this body was built without its embedding tables")
         guard tokens <= config.maxPositions else {
             throw ORCAInputError("a sequence of \(tokens) tokens is longer than the position table (\(config.maxPositions))")
         }
@@ -51,8 +57,8 @@ public final class BertEncoder: Module {
     public func forward(_ x: Tensor, _ tape: Tape) -> Tensor { encode(x, tape) }
 
     public var members: [ModuleMember] {
-        [.parameter("word_embeddings", wordEmbeddings), .parameter("position_embeddings", positionEmbeddings),
-         .parameter("token_type_embeddings", typeEmbeddings), .child("embedding_norm", embeddingNorm)]
+        (includesEmbeddings ? [.parameter("word_embeddings", wordEmbeddings), .parameter("position_embeddings", positionEmbeddings),
+                                .parameter("token_type_embeddings", typeEmbeddings), .child("embedding_norm", embeddingNorm)] : [])
             + layers.enumerated().map { .child("layer\($0.offset)", $0.element) }
     }
 }

@@ -8,9 +8,12 @@ public final class SentenceEncoder {
     public let body: BertEncoder
     public let model: Model
 
-    public init(checkpoint: BertCheckpoint) throws {
+    /// `layers`: how many of the body's layers to build (0: the embedding layer alone).
+    public init(checkpoint: BertCheckpoint, layers: Int? = nil) throws {
         tokenizer = checkpoint.tokenizer
-        body = BertEncoder(checkpoint.config)
+        var config = checkpoint.config
+        if let layers { config.layers = min(max(layers, 0), config.layers) }
+        body = BertEncoder(config)
         model = Model(body, seed: 0)
         try checkpoint.load(into: body)
     }
