@@ -1,6 +1,7 @@
 import CohortFederated
 import CohortFiles
 import CohortNAS
+import CohortORCA
 import CohortTrain
 import CohortTune
 import CohortXD
@@ -27,6 +28,9 @@ final class ExamplesTests: XCTestCase {
                 } else if document["rounds"] != nil {
                     _ = try FedConfig.parse(text, source: name)
                     kinds["fed", default: 0] += 1
+                } else if document["alignment"] != nil {
+                    _ = try ORCAConfig.parse(text, source: name)
+                    kinds["orca", default: 0] += 1
                 } else if document["task"] != nil {
                     _ = try XDConfig.parse(text, source: name)
                     kinds["xd", default: 0] += 1
@@ -41,6 +45,6 @@ final class ExamplesTests: XCTestCase {
                 XCTFail("\(name): \(error)")
             }
         }
-        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd"], "\(kinds)")
+        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd", "orca"], "\(kinds)")
     }
 }
