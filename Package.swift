@@ -67,7 +67,9 @@ let package = Package(
         .target(name: "CohortXD", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
         // Meta-learning under a labelled-point budget: ProtoNets, first-order MAML, Reptile.
         .target(name: "CohortMeta", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain"]),
-        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta"]),
+        // ORCA: a pretrained BERT body, an embedder aligned to its text features, fine-tuned on other modalities.
+        .target(name: "CohortORCA", dependencies: ["CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortXD"]),
+        .target(name: "CohortReport", dependencies: ["CohortFiles", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta", "CohortORCA"]),
 
         // MARK: Conformance suite shared by XCTest (in-process) and mpirun (Open MPI)
         .target(name: "CohortConformance", dependencies: ["CohortCluster"]),
@@ -75,13 +77,14 @@ let package = Package(
 
         // MARK: Command line
         .executableTarget(name: "CohortCLI", dependencies: [
-            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta", "CohortReport",
+            "CohortFiles", "CohortCluster", "CohortTensor", "CohortData", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortPipelines", "CohortXD", "CohortMeta", "CohortORCA", "CohortReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         .testTarget(name: "CohortFilesTests", dependencies: ["CohortFiles"]),
         .testTarget(name: "CohortXDTests", dependencies: ["CohortXD", "CohortTensor", "CohortData", "CohortFiles", "CohortCluster"]),
+        .testTarget(name: "CohortORCATests", dependencies: ["CohortORCA", "CohortTensor", "CohortFiles", "CohortCluster"]),
         .testTarget(name: "CohortPipelinesTests", dependencies: ["CohortPipelines", "CohortTune", "CohortFiles", "CohortTensor", "CohortData"]),
         .testTarget(name: "CohortClusterTests", dependencies: ["CohortCluster", "CohortConformance"]),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor"]),
@@ -90,7 +93,7 @@ let package = Package(
         .testTarget(name: "CohortTuneTests", dependencies: ["CohortTune", "CohortFiles"]),
         .testTarget(name: "CohortFederatedTests", dependencies: ["CohortFederated", "CohortFiles"]),
         .testTarget(name: "CohortNASTests", dependencies: ["CohortNAS", "CohortTrain", "CohortFiles"]),
-        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD", "CohortMeta"]),
+        .testTarget(name: "CohortReportTests", dependencies: ["CohortReport", "CohortFiles", "CohortTrain", "CohortTune", "CohortFederated", "CohortNAS", "CohortXD", "CohortMeta", "CohortORCA"]),
         .testTarget(name: "CohortMetaTests", dependencies: ["CohortMeta", "CohortData", "CohortTensor", "CohortFiles", "CohortCluster"]),
     ]
 )

@@ -13,7 +13,7 @@ struct CohortCommand: ParsableCommand {
         Launch with mpirun to use many processes: rank 0 coordinates, the others work.
         Without mpirun, commands run in this process (some take --workers).
         """,
-        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, FedCommand.self, NASCommand.self, XDCommand.self, MetaCommand.self, BenchCommand.self, ReportCommand.self]
+        subcommands: [InfoCommand.self, TrainCommand.self, TuneCommand.self, FedCommand.self, NASCommand.self, XDCommand.self, MetaCommand.self, ORCACommand.self, BenchCommand.self, ReportCommand.self]
     )
 
     /// Parses and runs like ArgumentParser's own `main`, but under `mpirun` prints a

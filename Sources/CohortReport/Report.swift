@@ -62,9 +62,9 @@ public struct ReportRegistry: Sendable {
 
     public init(_ renderers: [any ReportRenderer]) { self.renderers = renderers }
 
-    /// Tuning runs (real or simulated), federated runs, NAS runs, XD comparisons and scaling CSVs.
+    /// Tuning runs (real or simulated), federated runs, NAS runs, XD and ORCA comparisons and scaling CSVs.
     public static var standard: ReportRegistry {
-        ReportRegistry([TuneReport(), FederatedReport(), NASReport(), XDReport(), MetaReport(), ScalingReport()])
+        ReportRegistry([TuneReport(), FederatedReport(), NASReport(), XDReport(), MetaReport(), ORCAReport(), ScalingReport()])
     }
 
     /// Adds a renderer, tried before the ones already known.

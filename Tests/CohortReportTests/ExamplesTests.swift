@@ -2,6 +2,7 @@ import CohortFederated
 import CohortFiles
 import CohortMeta
 import CohortNAS
+import CohortORCA
 import CohortTrain
 import CohortTune
 import CohortXD
@@ -31,6 +32,9 @@ final class ExamplesTests: XCTestCase {
                 } else if document["learner"] != nil {
                     _ = try MetaConfig.parse(text, source: name)
                     kinds["meta", default: 0] += 1
+                } else if document["alignment"] != nil {
+                    _ = try ORCAConfig.parse(text, source: name)
+                    kinds["orca", default: 0] += 1
                 } else if document["task"] != nil {
                     _ = try XDConfig.parse(text, source: name)
                     kinds["xd", default: 0] += 1
@@ -45,6 +49,6 @@ final class ExamplesTests: XCTestCase {
                 XCTFail("\(name): \(error)")
             }
         }
-        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd", "meta"], "\(kinds)")
+        XCTAssertEqual(Set(kinds.keys), ["train", "tune", "fed", "nas", "xd", "meta", "orca"], "\(kinds)")
     }
 }
