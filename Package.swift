@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "CohortPipelines", targets: ["CohortPipelines"]),
         .library(name: "CohortXD", targets: ["CohortXD"]),
         .library(name: "CohortMeta", targets: ["CohortMeta"]),
+        .library(name: "CohortORCA", targets: ["CohortORCA"]),
         .library(name: "CohortReport", targets: ["CohortReport"]),
     ],
     dependencies: [
