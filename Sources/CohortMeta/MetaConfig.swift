@@ -91,21 +91,16 @@ public struct MetaConfig: Sendable {
     // MARK: Reading
 
     public static func load(path: String) throws -> MetaConfig {
-        let url = URL(fileURLWithPath: path)
-        return try parse(try ConfigDocument.text(contentsOf: url), source: url.lastPathComponent,
-                         defaultName: url.deletingPathExtension().lastPathComponent)
+        try ConfigDocument.load(path: path) { try parse($0, source: $1, defaultName: $2) }
     }
 
     /// Parses and validates config text; throws every problem at once, each with its key.
     public static func parse(_ text: String, source: String = "config", defaultName: String = "meta") throws -> MetaConfig {
         let issues = ConfigIssues()
-        guard let top = ConfigSection(try ConfigDocument.parse(text, source: source), path: "", issues: issues, required: true) else {
-            throw ConfigError(issues.list)
-        }
+        let top = try ConfigSection.top(of: text, source: source, issues: issues)
         var c = MetaConfig()
         c.sourceText = text
-        c.name = top.string("name", default: defaultName)
-        if c.name.isEmpty || c.name.contains("/") { top.issue("name", "must be a non-empty name without '/'") }
+        c.name = top.runName(default: defaultName)
         c.seed = UInt64(top.int("seed", default: 1, min: 0))
         let empty = { (key: String) in ConfigSection(emptyAt: key, issues: issues) }
 
@@ -197,24 +192,5 @@ public struct MetaConfig: Sendable {
         }
         if ways > trainPool.classCount { throw MetaInputError("episodes.ways \(ways) exceeds the \(trainPool.classCount) meta-training classes") }
         if testWays > testPool.classCount { throw MetaInputError("evaluation.ways \(testWays) exceeds the \(testPool.classCount) meta-test classes") }
-    }
-
-    /// `text` with some keys replaced (flags of the command line); the result is JSON,
-    /// which the config reader takes as it takes YAML.
-    public static func overriding(_ text: String, _ changes: [(path: [String], value: JSONValue)]) throws -> String {
-        guard !changes.isEmpty else { return text }
-        var document = try ConfigDocument.parse(text)
-        func set(_ value: JSONValue, at path: ArraySlice<String>, in node: JSONValue) -> JSONValue {
-            guard let key = path.first else { return value }
-            var members = node.objectMembers ?? []
-            if let i = members.firstIndex(where: { $0.key == key }) {
-                members[i].value = set(value, at: path.dropFirst(), in: members[i].value)
-            } else {
-                members.append((key, set(value, at: path.dropFirst(), in: .object([]))))
-            }
-            return .object(members)
-        }
-        for change in changes { document = set(change.value, at: change.path[...], in: document) }
-        return document.description + "\n"
     }
 }

@@ -64,4 +64,32 @@ final class ConfigSectionTests: XCTestCase {
             "widths[1]: must be at least 1, got 0",
         ])
     }
+
+    func testRunNamesThatCannotNameADirectoryAreRefused() throws {
+        for bad in ["\"\"", "a/b", "\".\"", "\"..\""] {
+            let issues = ConfigIssues()
+            let top = try ConfigSection.top(of: "name: \(bad)\n", source: "c.yaml", issues: issues)
+            _ = top.runName(default: "x")
+            XCTAssertEqual(issues.list.map(\.description), ["name: must be a non-empty name without '/'"], bad)
+        }
+        let issues = ConfigIssues()
+        XCTAssertEqual(try ConfigSection.top(of: "seed: 1\n", source: "c.yaml", issues: issues).runName(default: "file"), "file")
+        XCTAssertThrowsError(try ConfigSection.top(of: "[1, 2]\n", source: "c.yaml", issues: ConfigIssues()))
+    }
+
+    func testOverridesLandAtTheirPathsAndASeedBeyondIntIsRefused() throws {
+        let text = try ConfigDocument.overriding("seed: 1\ntraining: {steps: 5}\n",
+                                                 try ConfigDocument.seedOverride(7) + [(["training", "steps"], .int(9)), (["data", "dir"], .string("d"))])
+        let issues = ConfigIssues()
+        let top = try ConfigSection.top(of: text, source: "c", issues: issues)
+        XCTAssertEqual(top.int("seed", default: 0), 7)
+        XCTAssertEqual(top.section("training")?.int("steps", default: 0), 9)
+        XCTAssertEqual(top.section("data")?.string("dir", default: ""), "d")
+        XCTAssertTrue(issues.list.isEmpty)
+        XCTAssertEqual(try ConfigDocument.overriding("a: 1\n", []), "a: 1\n")
+        XCTAssertTrue(try ConfigDocument.seedOverride(nil).isEmpty)
+        XCTAssertThrowsError(try ConfigDocument.seedOverride(UInt64(Int.max) + 1)) { error in
+            XCTAssertEqual("\(error)", "--seed: must be at most \(Int.max), got \(UInt64(Int.max) + 1)")
+        }
+    }
 }

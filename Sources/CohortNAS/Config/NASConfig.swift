@@ -176,21 +176,16 @@ public struct NASConfig: Sendable {
 
     /// Reads a YAML or JSON config file.
     public static func load(path: String) throws -> NASConfig {
-        let url = URL(fileURLWithPath: path)
-        return try parse(try ConfigDocument.text(contentsOf: url), source: url.lastPathComponent,
-                         defaultName: url.deletingPathExtension().lastPathComponent)
+        try ConfigDocument.load(path: path) { try parse($0, source: $1, defaultName: $2) }
     }
 
     /// Parses and validates config text; throws every problem at once, each with its key.
     public static func parse(_ text: String, source: String = "config", defaultName: String = "nas") throws -> NASConfig {
         let issues = ConfigIssues()
-        guard let top = ConfigSection(try ConfigDocument.parse(text, source: source), path: "", issues: issues, required: true) else {
-            throw ConfigError(issues.list)
-        }
+        let top = try ConfigSection.top(of: text, source: source, issues: issues)
         var c = NASConfig()
         c.sourceText = text
-        c.name = top.string("name", default: defaultName)
-        if c.name.isEmpty || c.name.contains("/") { top.issue("name", "must be a non-empty name without '/'") }
+        c.name = top.runName(default: defaultName)
         c.seed = UInt64(top.int("seed", default: 1, min: 0))
         c.dataset = top.string("dataset", default: c.dataset)
         c.dataDirectory = top.string("data_dir")

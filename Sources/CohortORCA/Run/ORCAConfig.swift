@@ -89,21 +89,16 @@ public struct ORCAConfig: Sendable {
     // MARK: Reading
 
     public static func load(path: String) throws -> ORCAConfig {
-        let url = URL(fileURLWithPath: path)
-        return try parse(try ConfigDocument.text(contentsOf: url), source: url.lastPathComponent,
-                         defaultName: url.deletingPathExtension().lastPathComponent)
+        try ConfigDocument.load(path: path) { try parse($0, source: $1, defaultName: $2) }
     }
 
     /// Parses and validates config text; throws every problem at once, each with its key.
     public static func parse(_ text: String, source: String = "config", defaultName: String = "orca") throws -> ORCAConfig {
         let issues = ConfigIssues()
-        guard let top = ConfigSection(try ConfigDocument.parse(text, source: source), path: "", issues: issues, required: true) else {
-            throw ConfigError(issues.list)
-        }
+        let top = try ConfigSection.top(of: text, source: source, issues: issues)
         var c = ORCAConfig()
         c.sourceText = text
-        c.name = top.string("name", default: defaultName)
-        if c.name.isEmpty || c.name.contains("/") { top.issue("name", "must be a non-empty name without '/'") }
+        c.name = top.runName(default: defaultName)
         c.seed = UInt64(top.int("seed", default: 1, min: 0))
         let empty = { (key: String) in ConfigSection(emptyAt: key, issues: issues) }
 

@@ -165,11 +165,8 @@ public struct TuneConfig: Sendable {
     public static func parse(_ text: String, source: String = "config", defaultName: String = "tune",
                              catalog: TrainableCatalog = .standard) throws -> TuneConfig {
         let issues = ConfigIssues()
-        guard let top = ConfigSection(try ConfigDocument.parse(text, source: source), path: "", issues: issues, required: true) else {
-            throw ConfigError(issues.list)
-        }
-        let name = top.string("name", default: defaultName)
-        if name.isEmpty || name.contains("/") || name == "." || name == ".." { top.issue("name", "must be a non-empty name without '/'") }
+        let top = try ConfigSection.top(of: text, source: source, issues: issues)
+        let name = top.runName(default: defaultName)
         let seed = UInt64(top.int("seed", default: 0, min: 0))
         let metric = top.string("metric", default: "metric")
         if metric.isEmpty { top.issue("metric", "must be the metric's name") }
