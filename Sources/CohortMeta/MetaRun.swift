@@ -54,20 +54,15 @@ public enum MetaRun {
     public static func run(_ options: Options, communicator: Communicator, log: @escaping (String) -> Void = { _ in }) throws -> Outcome {
         let root = communicator.rank == 0
         // 1. The config and the run directory.
-        var message: [String] = []
-        var lock: RunLock?
-        if root {
-            do {
-                let (text, directory, held) = try prepare(options)
-                message = ["", text, directory]
-                lock = held
-            } catch { message = ["\(error)", "", ""] }
+        if options.resume, !options.overrides.isEmpty {
+            throw MetaInputError("--resume continues a run as it was configured; drop the flags that change it")
         }
-        defer { withExtendedLifetime(lock) {} }
-        if communicator.size > 1 { message = try communicator.broadcast(message: root ? message : nil, root: 0) }
-        guard message[0].isEmpty else { throw MetaInputError(message[0]) }
-        let config = try MetaConfig.parse(message[1], defaultName: "meta")
-        let run = RunDirectory(path: message[2])
+        let opened = try SharedRunDirectory.open(
+            configPath: options.configPath, out: options.out, resume: options.resume, communicator: communicator,
+            prepare: { try prepare(configPath: $0, overrides: options.overrides) }, inputError: { MetaInputError($0) })
+        defer { withExtendedLifetime(opened) {} }
+        let config = try MetaConfig.parse(opened.configText, defaultName: "meta")
+        let run = opened.run
 
         // 2. Data.
         let started = DispatchTime.now().uptimeNanoseconds
@@ -177,25 +172,17 @@ public enum MetaRun {
 
     // MARK: Steps
 
-    private static func prepare(_ options: Options) throws -> (String, String, RunLock) {
-        if options.resume {
-            guard let out = options.out else { throw MetaInputError("--resume needs --out DIR, the run directory to continue") }
-            guard options.overrides.isEmpty else { throw MetaInputError("--resume continues a run as it was configured; drop the flags that change it") }
-            let run = RunDirectory(path: out)
-            let text = try run.configTextForResume()
-            return (text, run.path, try run.lock())
-        }
-        guard let path = options.configPath else { throw MetaInputError("--config is required (or --resume --out DIR)") }
-        let original = try MetaConfig.load(path: path)
-        let text = try MetaConfig.overriding(original.sourceText, options.overrides)
+    /// A new run's config text (flags written in, and its name, which the file name gave),
+    /// checked against the data before anything is written.
+    private static func prepare(configPath: String, overrides: [(path: [String], value: JSONValue)]) throws -> (text: String, name: String) {
+        let original = try MetaConfig.load(path: configPath)
+        let text = try ConfigDocument.overriding(original.sourceText, overrides)
         let config = try MetaConfig.parse(text, defaultName: original.name)
-        // Names and data are checked before anything is written.
-        let run = RunDirectory(path: options.out ?? "runs/\(config.name)")
         let (trainPool, testPool) = try pools(config)
         try config.validate(trainPool: trainPool, testPool: testPool)
         _ = try oneShotRuns(config)
-        let named = text.contains("name:") || text.contains("\"name\"") ? text : try MetaConfig.overriding(text, [(["name"], .string(config.name))])
-        return (named, run.path, try run.create(configText: named))
+        let named = text.contains("name:") || text.contains("\"name\"") ? text : try ConfigDocument.overriding(text, [(["name"], .string(config.name))])
+        return (named, config.name)
     }
 
     /// Meta-train and meta-test pools: characters split by `data_seed`.

@@ -63,22 +63,18 @@ public enum ORCARun {
     public static func run(_ options: Options, communicator: Communicator, log: @escaping (String) -> Void = { _ in }) throws -> Outcome {
         let root = communicator.rank == 0
         // 1. The config and the run directory.
-        var message: [String] = []
-        var lock: RunLock?
-        if root {
-            do {
-                let (text, directory, held) = try prepare(options)
-                message = ["", text, directory]
-                lock = held
-            } catch { message = ["\(error)", "", ""] }
-        }
-        defer { withExtendedLifetime(lock) {} }
-        if communicator.size > 1 { message = try communicator.broadcast(message: root ? message : nil, root: 0) }
-        guard message[0].isEmpty else { throw ORCAInputError(message[0]) }
-        var config = try ORCAConfig.parse(message[1], defaultName: "orca")
-        if let seed = options.seed, !options.resume { config.seed = seed }
+        let opened = try SharedRunDirectory.open(
+            configPath: options.configPath, out: options.out, resume: options.resume, communicator: communicator,
+            prepare: { path in
+                let config = try ORCAConfig.load(path: path)
+                let text = try ConfigDocument.overriding(config.sourceText, try ConfigDocument.seedOverride(options.seed))
+                _ = try ORCAConfig.parse(text)
+                return (text, config.name)
+            }, inputError: { ORCAInputError($0) })
+        defer { withExtendedLifetime(opened) {} }
+        let config = try ORCAConfig.parse(opened.configText, defaultName: "orca")
         try config.validate(ranks: communicator.size)
-        let run = RunDirectory(path: message[2])
+        let run = opened.run
 
         // 2. Data, body, source features.
         let started = DispatchTime.now().uptimeNanoseconds
@@ -227,26 +223,6 @@ public enum ORCARun {
     }
 
     // MARK: Steps
-
-    private static func prepare(_ options: Options) throws -> (String, String, RunLock) {
-        if options.resume {
-            guard let out = options.out else { throw ORCAInputError("--resume needs --out DIR, the run directory to continue") }
-            let run = RunDirectory(path: out)
-            return (try run.configTextForResume(), run.path, try run.lock())
-        }
-        guard let path = options.configPath else { throw ORCAInputError("--config is required (or --resume --out DIR)") }
-        let config = try ORCAConfig.load(path: path)
-        let run = RunDirectory(path: options.out ?? "runs/\(config.name)")
-        var text = config.sourceText
-        if let seed = options.seed {
-            // The run directory keeps the seed it ran with, so --resume needs no flag.
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            let given = lines.contains { $0.hasPrefix("seed:") }
-            text = (given ? lines.map { $0.hasPrefix("seed:") ? "seed: \(seed)" : $0 } : lines + ["seed: \(seed)"]).joined(separator: "\n")
-        }
-        _ = try ORCAConfig.parse(text)
-        return (text, run.path, try run.create(configText: text))
-    }
 
     static func summary(_ config: ORCAConfig, ranks: Int, parameters: Int, results: [VariantResult]) -> JSONValue {
         .object([

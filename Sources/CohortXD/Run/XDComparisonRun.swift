@@ -68,29 +68,18 @@ public enum XDComparisonRun {
                            log: @escaping (String) -> Void = { _ in }) throws -> Outcome {
         let root = communicator.rank == 0
         // 1. The config and the run directory.
-        var prepared: Result<(text: String, directory: String), XDInputError> = .failure(XDInputError(""))
-        var lock: RunLock?
-        if root {
-            do {
-                let (text, directory, held) = try prepare(options)
-                prepared = .success((text, directory))
-                lock = held
-            } catch let e as XDInputError { prepared = .failure(e) } catch { prepared = .failure(XDInputError("\(error)")) }
-        }
-        defer { withExtendedLifetime(lock) {} }
-        var message: [String] = []
-        if root {
-            switch prepared {
-            case .success(let p): message = ["", p.text, p.directory]
-            case .failure(let e): message = [e.description, "", ""]
-            }
-        }
-        if communicator.size > 1 { message = try communicator.broadcast(message: root ? message : nil, root: 0) }
-        guard message[0].isEmpty else { throw XDInputError(message[0]) }
-        var config = try XDConfig.parse(message[1], defaultName: "xd")
-        if let seed = options.seed, !options.resume { config.seed = seed }
+        let opened = try SharedRunDirectory.open(
+            configPath: options.configPath, out: options.out, resume: options.resume, communicator: communicator,
+            prepare: { path in
+                let config = try XDConfig.load(path: path)
+                let text = try ConfigDocument.overriding(config.sourceText, try ConfigDocument.seedOverride(options.seed))
+                _ = try XDConfig.parse(text)
+                return (text, config.name)
+            }, inputError: { XDInputError($0) })
+        defer { withExtendedLifetime(opened) {} }
+        let config = try XDConfig.parse(opened.configText, defaultName: "xd")
         try config.validate(ranks: communicator.size)
-        let run = RunDirectory(path: message[2])
+        let run = opened.run
 
         // 2. Data.
         let started = DispatchTime.now().uptimeNanoseconds
@@ -178,27 +167,6 @@ public enum XDComparisonRun {
     }
 
     // MARK: Steps
-
-    private static func prepare(_ options: Options) throws -> (String, String, RunLock) {
-        if options.resume {
-            guard let out = options.out else { throw XDInputError("--resume needs --out DIR, the run directory to continue") }
-            let run = RunDirectory(path: out)
-            let text = try run.configTextForResume()
-            return (text, run.path, try run.lock())
-        }
-        guard let path = options.configPath else { throw XDInputError("--config is required (or --resume --out DIR)") }
-        let config = try XDConfig.load(path: path)
-        let run = RunDirectory(path: options.out ?? "runs/\(config.name)")
-        var text = config.sourceText
-        if let seed = options.seed {
-            // The run directory keeps the seed it ran with, so --resume needs no flag.
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            let given = lines.contains { $0.hasPrefix("seed:") }
-            text = (given ? lines.map { $0.hasPrefix("seed:") ? "seed: \(seed)" : $0 } : lines + ["seed: \(seed)"]).joined(separator: "\n")
-        }
-        _ = try XDConfig.parse(text)
-        return (text, run.path, try run.create(configText: text))
-    }
 
     struct Tasks: CustomStringConvertible {
         var primary: XDTaskData
