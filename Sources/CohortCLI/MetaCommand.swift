@@ -60,16 +60,11 @@ struct MetaCommand: ParsableCommand {
         if let selection { overrides.append((["selection", "train"], .string(selection))) }
         if let testEpisodes { overrides.append((["evaluation", "episodes"], .int(testEpisodes))) }
         if let data { overrides.append((["data", "directory"], .string(data))) }
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASRuntime.setThreads(1) }
-        let comm = try Cluster.world()
-        let isRoot = comm.rank == 0
-        let quiet = directory.quiet
+        let launch = try DataParallelLaunch(quiet: directory.quiet)
         let options = MetaRun.Options(configPath: directory.config, out: directory.out, resume: directory.resume,
                                       stopAfterSteps: stopAfterSteps, overrides: overrides)
-        let outcome = try MetaRun.run(options, communicator: comm) { line in
-            if isRoot && !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
-        guard isRoot else { return }
+        let outcome = try MetaRun.run(options, communicator: launch.communicator, log: launch.progress)
+        guard launch.isRoot else { return }
         guard outcome.finished else {
             print("stopped after \(stopAfterSteps ?? 0) meta-iterations; continue with --resume --out \(outcome.runDirectory.path)")
             return

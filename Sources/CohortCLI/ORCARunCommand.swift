@@ -30,16 +30,11 @@ struct ORCARunCommand: ParsableCommand {
 
     func run() throws {
         if let stopAfterEpochs, stopAfterEpochs < 0 { throw ValidationError("--stop-after-epochs must be at least 0") }
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASRuntime.setThreads(1) }
-        let comm = try Cluster.world()
-        let isRoot = comm.rank == 0
-        let quiet = directory.quiet
+        let launch = try DataParallelLaunch(quiet: directory.quiet)
         let options = ORCARun.Options(configPath: directory.config, out: directory.out, resume: directory.resume,
                                       stopAfterEpochs: stopAfterEpochs, seed: seed)
-        let outcome = try ORCARun.run(options, communicator: comm) { line in
-            if isRoot && !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
-        guard isRoot else { return }
+        let outcome = try ORCARun.run(options, communicator: launch.communicator, log: launch.progress)
+        guard launch.isRoot else { return }
         guard outcome.finished else {
             print("stopped after \(stopAfterEpochs ?? 0) epochs; continue with --resume --out \(outcome.runDirectory.path)")
             return

@@ -10,12 +10,14 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write an HTML report (inline SVG plots, no network) of a run directory or a scaling CSV.",
         discussion: """
         PATH is a tuning run directory (real or simulated), a federated run directory
-        (cohort fed), a NAS run directory (cohort nas search), a scaling CSV written by
-        scripts/scaling.sh, or a directory of such CSVs. The page goes to
-        PATH/report.html for a directory and NAME.html next to a CSV, unless --out.
+        (cohort fed), a NAS run directory (cohort nas search), an XD comparison (cohort
+        xd), a meta-learning run or a folder of them (cohort meta: accuracy against
+        budget), an ORCA run (cohort orca), a scaling CSV written by scripts/scaling.sh,
+        or a directory of such CSVs. The page goes to PATH/report.html for a directory
+        and NAME.html next to a CSV, unless --out.
         """)
 
-    @Argument(help: "A tune, fed or NAS run directory, a scaling CSV, or a directory of scaling CSVs.")
+    @Argument(help: "A tune, fed, NAS, XD, meta or ORCA run directory, a folder of meta runs, a scaling CSV, or a directory of scaling CSVs.")
     var path: String
 
     @Option(help: "Where to write the HTML file.")

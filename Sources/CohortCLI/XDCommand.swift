@@ -32,19 +32,11 @@ struct XDCommand: ParsableCommand {
 
     func run() throws {
         if let stopAfterEpochs, stopAfterEpochs < 0 { throw ValidationError("--stop-after-epochs must be at least 0") }
-        // One BLAS thread per process unless told otherwise: XD's per-frequency products
-        // are small, and threads spinning over them cost more than they give. Use more
-        // cores with more ranks.
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLASRuntime.setThreads(1) }
-        let comm = try Cluster.world()
-        let isRoot = comm.rank == 0
-        let quiet = directory.quiet
+        let launch = try DataParallelLaunch(quiet: directory.quiet)
         let options = XDComparisonRun.Options(configPath: directory.config, out: directory.out, resume: directory.resume,
                                               stopAfterEpochs: stopAfterEpochs, seed: seed)
-        let outcome = try XDComparisonRun.run(options, communicator: comm) { line in
-            if isRoot && !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        }
-        guard isRoot else { return }
+        let outcome = try XDComparisonRun.run(options, communicator: launch.communicator, log: launch.progress)
+        guard launch.isRoot else { return }
         guard outcome.finished else {
             print("stopped after \(stopAfterEpochs ?? 0) epochs; continue with --resume --out \(outcome.runDirectory.path)")
             return
