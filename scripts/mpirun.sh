@@ -94,20 +94,22 @@ done
 # with mpirun even while the filter prints the last lines.
 # Teardown watch: once mpirun has local children and every one of them but the filter
 # has exited (zombies mpirun no longer reaps) for 10 s while mpirun itself runs, mpirun
-# is stuck in its teardown; the job is over, so end it. The watcher is double-forked
-# so it is no child of mpirun, and it leaves when mpirun leaves.
+# is stuck in its teardown; the job is over, so end it. The watcher reads a pipe whose
+# write end mpirun inherits, so it leaves the moment mpirun does (end of file); like the
+# filter it runs in a session of its own and holds none of the caller's descriptors, so
+# the caller's process group ends with mpirun. It speaks through mpirun's own stderr.
 watch_teardown() {
-  local mpirun_pid="$1" stuck=0 line state comm waiting
-  while [ -d "/proc/$mpirun_pid" ]; do
-    sleep 1
+  local mpirun_pid="$1" self="$$" stuck=0 pid state comm ended waiting
+  while true; do
+    if read -r -t 1 _; then continue; elif [ $? -le 128 ]; then return; fi
     state="$(ps -o stat= -p "$mpirun_pid" 2>/dev/null || true)"
     case "$state" in T*|Z*|"") stuck=0; continue ;; esac
-    waiting=0 line=""
-    while read -r state comm; do
-      [ "$comm" = awk ] && continue
-      case "$state" in Z*) line=ended ;; *) waiting=1 ;; esac
-    done < <(ps -o stat=,comm= --ppid "$mpirun_pid" 2>/dev/null || true)
-    if [ "$waiting" -eq 0 ] && [ "$line" = ended ]; then stuck=$((stuck + 1)); else stuck=0; fi
+    ended=0 waiting=0
+    while read -r pid state comm; do
+      [ "$pid" = "$self" ] || [ "$comm" = awk ] && continue
+      case "$state" in Z*) ended=1 ;; *) waiting=1 ;; esac
+    done < <(ps -o pid=,stat=,comm= --ppid "$mpirun_pid" 2>/dev/null || true)
+    if [ "$ended" -eq 1 ] && [ "$waiting" -eq 0 ]; then stuck=$((stuck + 1)); else stuck=0; fi
     if [ "$stuck" -ge 10 ]; then
       echo "mpirun.sh: every rank had ended but mpirun hung in its own teardown for 10 s (an Open MPI defect after MPI_Abort); ended it" \
         > "/proc/$mpirun_pid/fd/2" 2>/dev/null || true
@@ -116,9 +118,7 @@ watch_teardown() {
     fi
   done
 }
-# It holds none of the caller's descriptors (a caller reading our output is not kept
-# waiting) and speaks through mpirun's own stderr.
-( watch_teardown "$$" & ) </dev/null >/dev/null 2>/dev/null
+exec {mpirun_alive}> >(exec setsid bash -c "$(declare -f watch_teardown); watch_teardown $$" >/dev/null 2>&1)
 
 dashes="$(printf -- '-%.0s' $(seq 74))"
 filter_program='
