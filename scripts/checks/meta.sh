@@ -6,8 +6,18 @@
 
 meta_tmp="$(mktemp -d)"
 cohort="$root/.build/release/cohort"
-# The project reads Omniglot's small splits beside its checkout and never ships them.
-omniglot="${COHORT_OMNIGLOT_DIR:-$root/../shared/data/omniglot}"
+# The project reads Omniglot's small splits beside its checkout and never ships them; a
+# clone made elsewhere finds them beside the checkout it was cloned from.
+meta_omniglot_dir() {
+  local origin
+  if [ -n "${COHORT_OMNIGLOT_DIR:-}" ]; then echo "$COHORT_OMNIGLOT_DIR"; return; fi
+  origin="$(git -C "$root" config --get remote.origin.url 2>/dev/null || true)"
+  if [ ! -d "$root/../shared/data/omniglot" ] && [ -n "$origin" ] && [ -d "$origin/../shared/data/omniglot" ]; then
+    echo "$(cd "$origin/../shared/data/omniglot" && pwd)"; return
+  fi
+  echo "$root/../shared/data/omniglot"
+}
+omniglot="$(meta_omniglot_dir)"
 meta_data_present() {
   [ -f "$omniglot/images_background_small1.zip" ] && [ -f "$omniglot/all_runs.zip" ] && return 0
   echo "Omniglot's small splits are not at $omniglot (set COHORT_OMNIGLOT_DIR to the folder holding images_background_small1.zip and all_runs.zip)"
