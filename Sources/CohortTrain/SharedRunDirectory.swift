@@ -43,4 +43,16 @@ public struct SharedRunDirectory {
         guard message[0].isEmpty else { throw inputError(message[0]) }
         return SharedRunDirectory(configText: message[1], run: RunDirectory(path: message[2]), lock: lock)
     }
+
+    /// The usual `prepare`: the config file with `--seed` written in (so `--resume` needs
+    /// no flag), read back by `parse` to check it, and the run's name.
+    public static func seeded(_ seed: UInt64?, load: @escaping (String) throws -> (text: String, name: String),
+                              parse: @escaping (String) throws -> Void) -> (String) throws -> (text: String, name: String) {
+        { path in
+            let config = try load(path)
+            let text = try ConfigDocument.overriding(config.text, try ConfigDocument.seedOverride(seed))
+            try parse(text)
+            return (text, config.name)
+        }
+    }
 }

@@ -65,12 +65,9 @@ public enum ORCARun {
         // 1. The config and the run directory.
         let opened = try SharedRunDirectory.open(
             configPath: options.configPath, out: options.out, resume: options.resume, communicator: communicator,
-            prepare: { path in
-                let config = try ORCAConfig.load(path: path)
-                let text = try ConfigDocument.overriding(config.sourceText, try ConfigDocument.seedOverride(options.seed))
-                _ = try ORCAConfig.parse(text)
-                return (text, config.name)
-            }, inputError: { ORCAInputError($0) })
+            prepare: SharedRunDirectory.seeded(options.seed, load: { let c = try ORCAConfig.load(path: $0); return (c.sourceText, c.name) },
+                                               parse: { _ = try ORCAConfig.parse($0) }),
+            inputError: { ORCAInputError($0) })
         defer { withExtendedLifetime(opened) {} }
         let config = try ORCAConfig.parse(opened.configText, defaultName: "orca")
         try config.validate(ranks: communicator.size)

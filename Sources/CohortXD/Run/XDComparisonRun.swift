@@ -70,12 +70,9 @@ public enum XDComparisonRun {
         // 1. The config and the run directory.
         let opened = try SharedRunDirectory.open(
             configPath: options.configPath, out: options.out, resume: options.resume, communicator: communicator,
-            prepare: { path in
-                let config = try XDConfig.load(path: path)
-                let text = try ConfigDocument.overriding(config.sourceText, try ConfigDocument.seedOverride(options.seed))
-                _ = try XDConfig.parse(text)
-                return (text, config.name)
-            }, inputError: { XDInputError($0) })
+            prepare: SharedRunDirectory.seeded(options.seed, load: { let c = try XDConfig.load(path: $0); return (c.sourceText, c.name) },
+                                               parse: { _ = try XDConfig.parse($0) }),
+            inputError: { XDInputError($0) })
         defer { withExtendedLifetime(opened) {} }
         let config = try XDConfig.parse(opened.configText, defaultName: "xd")
         try config.validate(ranks: communicator.size)
